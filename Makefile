@@ -1,0 +1,67 @@
+# microcred: `make run` serves the demo, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install lint format browser worker migrate demo bench clean
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+	  { echo "microcred needs Python 3.12 or newer; $(PYTHON) is older." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(INSTALLED) $(NODE_INSTALLED)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo --if-new
+
+# The web server and a task worker side by side; Ctrl-C stops both.
+run: demo
+	@echo "microcred is starting on http://$(HOST):$(PORT)/ (demo accounts are listed in README.md)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py db_worker --no-reload & \
+	  DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+worker: install
+	$(PY) manage.py db_worker
+
+# Debian's chromium drives the browser tests; Playwright's own build is the fallback.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    else $(PY) -m playwright install chromium; fi; }
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+test: install browser lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/catalog_search.py
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache

@@ -1,0 +1,242 @@
+"""Organizations, people and the roles they hold through memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person; they log in by email. What they may do comes from their memberships."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    display_name = models.CharField(max_length=150, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        full = self.display_name or f"{self.first_name} {self.last_name}".strip()
+        return full or self.email
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        STATE_AGENCY = "state_agency", "State agency"
+        LEA = "lea", "District (LEA)"
+        SCHOOL = "school", "School"
+        PROVIDER = "provider", "Provider"
+        ISSUER = "issuer", "Issuer"
+        ASSESSMENT_ORG = "assessment_org", "Assessment organization"
+
+    class Locale(models.TextChoices):
+        RURAL = "rural", "Rural"
+        TOWN = "town", "Town"
+        SUBURB = "suburb", "Suburb"
+        CITY = "city", "City"
+
+    class Size(models.TextChoices):
+        SMALL = "small", "Small (under 5,000 students)"
+        MEDIUM = "medium", "Medium (5,000 to 25,000)"
+        LARGE = "large", "Large (over 25,000)"
+
+    # Which kinds may sit under which parent: the state tree is state -> LEA -> school;
+    # providers, issuers and assessment organizations stand beside it (optionally under the state).
+    ALLOWED_PARENTS: dict[str, set[str | None]] = {
+        Kind.STATE_AGENCY: {None},
+        Kind.LEA: {Kind.STATE_AGENCY},
+        Kind.SCHOOL: {Kind.LEA},
+        Kind.PROVIDER: {None, Kind.STATE_AGENCY, Kind.LEA},
+        Kind.ISSUER: {None, Kind.STATE_AGENCY, Kind.LEA, Kind.PROVIDER},
+        Kind.ASSESSMENT_ORG: {None, Kind.STATE_AGENCY},
+    }
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    code = models.CharField(
+        max_length=40, blank=True, help_text="State or federal identifier (for example NCES)."
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    region = models.CharField(max_length=80, blank=True)
+    locale = models.CharField(max_length=10, choices=Locale.choices, blank=True)
+    low_wealth = models.BooleanField(default=False)
+    size = models.CharField(max_length=10, choices=Size.choices, blank=True)
+    website = models.URLField(blank=True)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "name"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "code"],
+                condition=~models.Q(code=""),
+                name="org_unique_code_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        parent_kind = self.parent.kind if self.parent_id else None
+        allowed = self.ALLOWED_PARENTS.get(self.kind, set())
+        if parent_kind not in allowed:
+            label = self.get_kind_display()
+            raise ValidationError(
+                {"parent": f"A {label} cannot be placed under {self.parent or 'nothing'}."}
+            )
+        if self.kind != self.Kind.LEA and (self.locale or self.low_wealth or self.size):
+            raise ValidationError({"locale": "Locale, low-wealth and size describe districts only."})
+
+    @property
+    def lea(self) -> Organization | None:
+        """The district this organization belongs to (itself if it is one)."""
+        if self.kind == self.Kind.LEA:
+            return self
+        if self.kind == self.Kind.SCHOOL and self.parent_id:
+            return self.parent
+        return None
+
+
+class Role(models.TextChoices):
+    EARNER = "earner", "Earner"
+    COACH = "coach", "Coach"
+    PRINCIPAL = "principal", "Principal"
+    PROVIDER_AUTHOR = "provider_author", "Provider author"
+    VETTING_REVIEWER = "vetting_reviewer", "Vetting reviewer"
+    ASSESSOR = "assessor", "Assessor"
+    SCORING_LEAD = "scoring_lead", "Scoring lead"
+    ISSUER_ADMIN = "issuer_admin", "Issuer admin"
+    RECOGNIZER_ADMIN = "recognizer_admin", "Recognizer admin"
+    PROGRAM_ADMIN = "program_admin", "State or district admin"
+    RESEARCHER = "researcher", "Researcher"
+
+
+# The organization kinds in which each role makes sense.
+ROLE_ORG_KINDS: dict[str, set[str]] = {
+    Role.EARNER: {Organization.Kind.SCHOOL, Organization.Kind.LEA},
+    Role.COACH: {Organization.Kind.SCHOOL, Organization.Kind.LEA},
+    Role.PRINCIPAL: {Organization.Kind.SCHOOL},
+    Role.PROVIDER_AUTHOR: {Organization.Kind.PROVIDER},
+    Role.VETTING_REVIEWER: {Organization.Kind.STATE_AGENCY},
+    Role.ASSESSOR: {Organization.Kind.ASSESSMENT_ORG, Organization.Kind.STATE_AGENCY},
+    Role.SCORING_LEAD: {Organization.Kind.ASSESSMENT_ORG, Organization.Kind.STATE_AGENCY},
+    Role.ISSUER_ADMIN: {Organization.Kind.ISSUER},
+    Role.RECOGNIZER_ADMIN: {Organization.Kind.STATE_AGENCY, Organization.Kind.LEA},
+    Role.PROGRAM_ADMIN: {Organization.Kind.STATE_AGENCY, Organization.Kind.LEA},
+    Role.RESEARCHER: {Organization.Kind.STATE_AGENCY},
+}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"], name="membership_unique_role"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "role", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} - {self.get_role_display()} at {self.organization}"
+
+    def clean(self) -> None:
+        kinds = ROLE_ORG_KINDS.get(self.role, set())
+        if self.organization_id and self.organization.kind not in kinds:
+            raise ValidationError(
+                {
+                    "role": f"The role {self.get_role_display()} cannot be held at a "
+                    f"{self.organization.get_kind_display()}."
+                }
+            )
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who changed which decision or record, when and why."""
+
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80)
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.action} {self.target_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit events are append-only.")

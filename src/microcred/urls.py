@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from microcred.api.api import api
+
+urlpatterns = [
+    path("", include("microcred.web.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("catalog/", include("microcred.catalog.urls")),
+    path("author/", include("microcred.catalog.urls_authoring")),
+    path("vetting/", include("microcred.catalog.urls_vetting")),
+    path("manage/", include("microcred.orgs.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]

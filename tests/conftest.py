@@ -1,0 +1,59 @@
+"""Shared fixtures: people in roles, organizations, and settings that keep tests fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from microcred.orgs.models import Membership, Organization, User
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def org_tree(db) -> dict[str, Organization]:
+    """A small state: one agency, two districts with a school each, a provider, an issuer,
+    an assessment organization."""
+    K = Organization.Kind
+    state = Organization.objects.create(kind=K.STATE_AGENCY, name="State DPI", slug="dpi")
+    lea1 = Organization.objects.create(
+        kind=K.LEA, name="Pine County Schools", slug="pine", parent=state,
+        region="West", locale="rural", low_wealth=True, size="small",
+    )
+    lea2 = Organization.objects.create(
+        kind=K.LEA, name="Oak City Schools", slug="oak", parent=state,
+        region="East", locale="city", size="large",
+    )
+    school1 = Organization.objects.create(kind=K.SCHOOL, name="Pine Elementary", slug="pine-es", parent=lea1)
+    school2 = Organization.objects.create(kind=K.SCHOOL, name="Oak Middle", slug="oak-ms", parent=lea2)
+    provider = Organization.objects.create(kind=K.PROVIDER, name="Learning Forward Lab", slug="lfl")
+    other_provider = Organization.objects.create(kind=K.PROVIDER, name="Other Provider", slug="other")
+    issuer = Organization.objects.create(kind=K.ISSUER, name="State MC Issuer", slug="issuer", parent=state)
+    assess = Organization.objects.create(kind=K.ASSESSMENT_ORG, name="Assessors Guild", slug="guild")
+    return {
+        "state": state, "lea1": lea1, "lea2": lea2, "school1": school1, "school2": school2,
+        "provider": provider, "other_provider": other_provider, "issuer": issuer, "assess": assess,
+    }
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    """make_user("provider_author", org) -> a user holding that role there."""
+    counter = {"n": 0}
+
+    def make(role: str | None = None, organization: Organization | None = None, **extra) -> User:
+        counter["n"] += 1
+        email = extra.pop("email", f"{role or 'user'}{counter['n']}@example.org")
+        user = User.objects.create_user(email=email, password="pw-for-tests-1", **extra)
+        if role and organization:
+            Membership.objects.create(user=user, organization=organization, role=role)
+        return user
+
+    return make
