@@ -24,22 +24,50 @@ def org_tree(db) -> dict[str, Organization]:
     K = Organization.Kind
     state = Organization.objects.create(kind=K.STATE_AGENCY, name="State DPI", slug="dpi")
     lea1 = Organization.objects.create(
-        kind=K.LEA, name="Pine County Schools", slug="pine", parent=state,
-        region="West", locale="rural", low_wealth=True, size="small",
+        kind=K.LEA,
+        name="Pine County Schools",
+        slug="pine",
+        parent=state,
+        region="West",
+        locale="rural",
+        low_wealth=True,
+        size="small",
     )
     lea2 = Organization.objects.create(
-        kind=K.LEA, name="Oak City Schools", slug="oak", parent=state,
-        region="East", locale="city", size="large",
+        kind=K.LEA,
+        name="Oak City Schools",
+        slug="oak",
+        parent=state,
+        region="East",
+        locale="city",
+        size="large",
     )
-    school1 = Organization.objects.create(kind=K.SCHOOL, name="Pine Elementary", slug="pine-es", parent=lea1)
-    school2 = Organization.objects.create(kind=K.SCHOOL, name="Oak Middle", slug="oak-ms", parent=lea2)
+    school1 = Organization.objects.create(
+        kind=K.SCHOOL, name="Pine Elementary", slug="pine-es", parent=lea1
+    )
+    school2 = Organization.objects.create(
+        kind=K.SCHOOL, name="Oak Middle", slug="oak-ms", parent=lea2
+    )
     provider = Organization.objects.create(kind=K.PROVIDER, name="Learning Forward Lab", slug="lfl")
-    other_provider = Organization.objects.create(kind=K.PROVIDER, name="Other Provider", slug="other")
-    issuer = Organization.objects.create(kind=K.ISSUER, name="State MC Issuer", slug="issuer", parent=state)
-    assess = Organization.objects.create(kind=K.ASSESSMENT_ORG, name="Assessors Guild", slug="guild")
+    other_provider = Organization.objects.create(
+        kind=K.PROVIDER, name="Other Provider", slug="other"
+    )
+    issuer = Organization.objects.create(
+        kind=K.ISSUER, name="State MC Issuer", slug="issuer", parent=state
+    )
+    assess = Organization.objects.create(
+        kind=K.ASSESSMENT_ORG, name="Assessors Guild", slug="guild"
+    )
     return {
-        "state": state, "lea1": lea1, "lea2": lea2, "school1": school1, "school2": school2,
-        "provider": provider, "other_provider": other_provider, "issuer": issuer, "assess": assess,
+        "state": state,
+        "lea1": lea1,
+        "lea2": lea2,
+        "school1": school1,
+        "school2": school2,
+        "provider": provider,
+        "other_provider": other_provider,
+        "issuer": issuer,
+        "assess": assess,
     }
 
 

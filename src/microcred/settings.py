@@ -34,7 +34,7 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
     # A fixed development key: the embedded setup is for one machine, never the internet.
-    SECRET_KEY = "dev-only-insecure-key-change-me-in-production"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

@@ -206,9 +206,7 @@ class MicroCredentialVersion(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            stored = (
-                type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            )
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored is not None and stored not in self.EDITABLE:
                 changed = _changed_content_fields(self)
                 if changed:
@@ -217,7 +215,8 @@ class MicroCredentialVersion(models.Model):
                         f"({', '.join(sorted(changed))}). Start a new version instead."
                     )
         self.search_text = " ".join(
-            part for part in (self.title, self.summary, self.competency_statement, self.key_method)
+            part
+            for part in (self.title, self.summary, self.competency_statement, self.key_method)
             if part
         )
         super().save(*args, **kwargs)
@@ -230,7 +229,12 @@ class MicroCredentialVersion(models.Model):
 
 # Fields that a frozen version may still change: its lifecycle, not its content.
 _LIFECYCLE_FIELDS = {
-    "status", "submitted_at", "published_at", "retired_at", "updated", "search_text",
+    "status",
+    "submitted_at",
+    "published_at",
+    "retired_at",
+    "updated",
+    "search_text",
 }
 
 
@@ -387,7 +391,9 @@ class RubricCriterion(VersionPart):
         RubricComponent, on_delete=models.CASCADE, related_name="criteria"
     )
     order = models.PositiveSmallIntegerField(default=0)
-    label = models.CharField(max_length=80, blank=True, help_text="Level name, such as 'Proficient'.")
+    label = models.CharField(
+        max_length=80, blank=True, help_text="Level name, such as 'Proficient'."
+    )
     text = models.TextField()
     points = models.PositiveSmallIntegerField(default=1)
 
