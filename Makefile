@@ -38,8 +38,8 @@ demo: migrate
 run: demo
 	@echo "microcred is starting on http://$(HOST):$(PORT)/ (demo accounts are listed in README.md)"
 	@trap 'kill 0' EXIT INT TERM; \
-	  DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py db_worker --no-reload & \
-	  DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	  $(PY) manage.py db_worker --no-reload & \
+	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 worker: install
 	$(PY) manage.py db_worker
