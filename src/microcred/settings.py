@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "microcred.web",
     "microcred.orgs",
     "microcred.catalog",
+    "microcred.earning",
+    "microcred.credentials",
     "microcred.api",
 ]
 
@@ -76,7 +78,9 @@ WSGI_APPLICATION = "microcred.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Searched before the apps' own templates, so that the overrides of allauth's pages in
+        # web/templates/{account,allauth}/ win over allauth's (listed earlier in INSTALLED_APPS).
+        "DIRS": [SRC_DIR / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -151,6 +155,7 @@ STATICFILES_DIRS = [
     for name, path in {
         "htmx": "htmx.org/dist",
         "chartjs": "chart.js/dist",
+        "uppy": "uppy/dist",
     }.items()
     if (NODE_MODULES / path).is_dir()
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("author/", include("microcred.catalog.urls_authoring")),
     path("vetting/", include("microcred.catalog.urls_vetting")),
     path("manage/", include("microcred.orgs.urls")),
+    path("uploads/", include("microcred.earning.urls_uploads")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class UserManager(BaseUserManager["User"]):
@@ -110,7 +111,21 @@ class Organization(models.Model):
                 fields=["kind", "code"],
                 condition=~models.Q(code=""),
                 name="org_unique_code_per_kind",
-            )
+            ),
+            # Two schools called the same in one district would confuse every list and CSV
+            # that names them; the database refuses it so that a form posted twice, or two
+            # admins adding the same school at once, cannot create a twin. Top-level
+            # organizations have no parent (NULL is never equal in SQL), hence two constraints.
+            models.UniqueConstraint(
+                Lower("name"), "kind", "parent",
+                condition=models.Q(parent__isnull=False),
+                name="org_unique_name_under_parent",
+            ),
+            models.UniqueConstraint(
+                Lower("name"), "kind",
+                condition=models.Q(parent__isnull=True),
+                name="org_unique_name_at_top",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -121,11 +136,33 @@ class Organization(models.Model):
         allowed = self.ALLOWED_PARENTS.get(self.kind, set())
         if parent_kind not in allowed:
             label = self.get_kind_display()
-            raise ValidationError(
-                {"parent": f"A {label} cannot be placed under {self.parent or 'nothing'}."}
+            fits = " or ".join(
+                str(self.Kind(kind).label) for kind in self.Kind.values if kind in allowed
             )
-        if self.kind != self.Kind.LEA and (self.locale or self.low_wealth or self.size):
-            raise ValidationError({"locale": "Locale, low-wealth and size describe districts only."})
+            if not self.parent_id:
+                message = f"Choose what this {label} is part of: {fits}."
+            else:
+                message = (
+                    f"{with_article(label, capital=True)} cannot be part of "
+                    f"{self.parent} ({with_article(self.parent.get_kind_display())})."
+                )
+                message += (
+                    f" It can be top-level{' or part of: ' + fits if fits else ''}."
+                    if None in allowed else f" It can be part of: {fits}."
+                )
+            raise ValidationError({"parent": message})
+        if self.kind != self.Kind.LEA:
+            # Name each field that is set, so the form can point at it.
+            district_only = {
+                name: f"Only districts have a {label}; leave it empty for "
+                f"{with_article(self.get_kind_display())}."
+                for name, label in (
+                    ("locale", "locale"), ("low_wealth", "low-wealth status"), ("size", "size")
+                )
+                if getattr(self, name)
+            }
+            if district_only:
+                raise ValidationError(district_only)
 
     @property
     def lea(self) -> Organization | None:
@@ -167,6 +204,25 @@ ROLE_ORG_KINDS: dict[str, set[str]] = {
 }
 
 
+def with_article(label: str, *, capital: bool = False) -> str:
+    """'a School', 'an Issuer': messages read as plain sentences."""
+    article = "an" if label[:1].lower() in "aeiou" else "a"
+    return f"{article.capitalize() if capital else article} {label}"
+
+
+def role_fit_problem(role: str, organization: Organization) -> str | None:
+    """Why the role cannot be held at this organization, or None if it can."""
+    kinds = ROLE_ORG_KINDS.get(role, set())
+    if organization.kind in kinds:
+        return None
+    label = Role(role).label if role in Role.values else role
+    allowed = " or ".join(sorted(str(Organization.Kind(k).label) for k in kinds)) or "nowhere"
+    return (
+        f"The role {label} cannot be held at {with_article(organization.get_kind_display())}; "
+        f"it can be held at: {allowed}."
+    )
+
+
 class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(
@@ -189,14 +245,9 @@ class Membership(models.Model):
         return f"{self.user} - {self.get_role_display()} at {self.organization}"
 
     def clean(self) -> None:
-        kinds = ROLE_ORG_KINDS.get(self.role, set())
-        if self.organization_id and self.organization.kind not in kinds:
-            raise ValidationError(
-                {
-                    "role": f"The role {self.get_role_display()} cannot be held at a "
-                    f"{self.organization.get_kind_display()}."
-                }
-            )
+        problem = role_fit_problem(self.role, self.organization) if self.organization_id else None
+        if problem:
+            raise ValidationError({"role": problem})
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -228,7 +279,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # The audit page lists the newest events of the organizations an admin manages.
+            models.Index(fields=["organization", "-created"], name="audit_org_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.action} {self.target_label}"

@@ -1,0 +1,270 @@
+"""Management pages for program admins: organizations, people, imports, the audit log.
+
+Views stay thin: they check the permission (rules.py), call a selector or a service, and
+render or redirect. Every POST that changes something redirects (a reload does not repeat it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import imports, selectors, services
+from .forms import ImportUploadForm, MembershipForm, OrganizationForm, show_service_errors
+from .models import Membership, Organization, Role
+
+PAGE_SIZE = 50
+IMPORT_SESSION_KEY = "orgs_pending_import"
+
+
+def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _page(request: HttpRequest, qs: QuerySet[Any], size: int = PAGE_SIZE) -> Page:
+    return Paginator(qs, size).get_page(request.GET.get("page"))
+
+
+def _organization(slug: str) -> Organization:
+    return get_object_or_404(Organization.objects.select_related("parent"), slug=slug)
+
+
+# --- Organizations --------------------------------------------------------------------------
+
+
+@login_required
+def manage(request: HttpRequest) -> HttpResponse:
+    _require(request, "orgs.access_management")
+    query = request.GET.get("q", "").strip()
+    context: dict[str, Any] = {"query": query}
+    if query:
+        context["results"] = _page(request, selectors.search_manageable(request.user, query))
+    else:
+        context["tree"] = selectors.organization_tree(request.user)
+    return render(request, "orgs/manage.html", context)
+
+
+@login_required
+def organization_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "orgs.access_management")
+    initial: dict[str, Any] = {}
+    parent_slug = request.GET.get("parent")
+    if parent_slug:
+        parent = Organization.objects.filter(slug=parent_slug).first()
+        if parent is not None and request.user.has_perm("orgs.add_organization", parent):
+            initial["parent"] = parent
+            child_kinds = [k for k, parents in Organization.ALLOWED_PARENTS.items()
+                           if parent.kind in parents]
+            initial["kind"] = child_kinds[0] if child_kinds else None
+    elif not request.user.has_perm("orgs.add_organization", None):
+        # A district admin almost always adds a school to their own district.
+        own = selectors.organizations_where(request.user, Role.PROGRAM_ADMIN)
+        if len(own) == 1:
+            initial = {"parent": own[0], "kind": Organization.Kind.SCHOOL}
+    form = OrganizationForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org = services.create_organization(
+                request.user, kind=data["kind"], name=data["name"], slug=data["slug"],
+                **{k: v for k, v in form.values().items() if k != "name"},
+            )
+        except PermissionDenied:
+            form.add_error("parent", "You can only add organizations inside the ones you "
+                                     "manage. Choose one of them.")
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+        else:
+            messages.success(request, f"{org.name} was added.")
+            return redirect("orgs:detail", slug=org.slug)
+    return render(request, "orgs/organization_form.html", {"form": form, "organization": None})
+
+
+@login_required
+def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    org = _organization(slug)
+    _require(request, "orgs.manage_organization", org)
+    form = OrganizationForm(request.POST or None, user=request.user, instance=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.update_organization(request.user, org, **form.values())
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+        else:
+            if changed:
+                messages.success(request, f"{org.name} was saved.")
+            else:
+                messages.info(request, "Nothing had changed, so nothing was saved.")
+            return redirect("orgs:detail", slug=org.slug)
+    return render(request, "orgs/organization_form.html", {"form": form, "organization": org})
+
+
+def _detail(request: HttpRequest, org: Organization, member_form: MembershipForm,
+            status: int = 200) -> HttpResponse:
+    can_manage = request.user.has_perm("orgs.manage_memberships", org)
+    query = request.GET.get("q", "").strip()
+    context = {
+        "organization": org,
+        "can_manage": can_manage,
+        "can_add_child": any(org.kind in parents
+                             for parents in Organization.ALLOWED_PARENTS.values()),
+        "children": selectors.child_organizations(org) if can_manage else [],
+        "members": _page(request, selectors.memberships_of(org, search=query))
+        if can_manage else None,
+        "query": query,
+        "member_form": member_form,
+    }
+    return render(request, "orgs/organization_detail.html", context, status=status)
+
+
+@login_required
+def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = _organization(slug)
+    _require(request, "orgs.view_organization", org)
+    return _detail(request, org, MembershipForm(organization=org))
+
+
+@login_required
+@require_POST
+def membership_add(request: HttpRequest, slug: str) -> HttpResponse:
+    org = _organization(slug)
+    _require(request, "orgs.manage_memberships", org)
+    form = MembershipForm(request.POST, organization=org)
+    if form.is_valid():
+        try:
+            result = services.add_membership(request.user, org, **form.cleaned_data)
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+        else:
+            user, role = result.membership.user, result.membership.get_role_display()
+            text = f"{user.email} is now {role} at {org.name}."
+            if result.user_created:
+                text += " They will get an email to choose a password."
+            messages.success(request, text)
+            return redirect(reverse("orgs:detail", args=[org.slug]) + "#people")
+    return _detail(request, org, form, status=400)
+
+
+@login_required
+@require_POST
+def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    org = _organization(slug)
+    _require(request, "orgs.manage_memberships", org)
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk,
+                                   organization=org)
+    label = f"{membership.user.email} ({membership.get_role_display()})"
+    try:
+        removed = services.deactivate_membership(
+            request.user, membership, reason=request.POST.get("reason", "")[:500]
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if removed:
+            messages.success(request, f"Removed the role of {label}.")
+        else:
+            messages.info(request, f"The role of {label} had already been removed.")
+    return redirect(reverse("orgs:detail", args=[org.slug]) + "#people")
+
+
+# --- Audit log ------------------------------------------------------------------------------
+
+
+@login_required
+def audit(request: HttpRequest) -> HttpResponse:
+    _require(request, "orgs.view_audit")
+    org = None
+    if request.GET.get("org"):
+        org = _organization(request.GET["org"])
+        _require(request, "orgs.view_audit", org)
+    page = _page(request, selectors.audit_events_for(request.user, org))
+    for event in page:
+        event.label = selectors.describe_action(event.action)
+    return render(request, "orgs/audit.html", {"page": page, "organization": org})
+
+
+# --- Imports --------------------------------------------------------------------------------
+
+
+@login_required
+def import_start(request: HttpRequest) -> HttpResponse:
+    _require(request, "orgs.access_management")
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        text, problems = imports.decode_upload(upload.read())
+        for problem in problems:
+            form.add_error("file", str(problem))
+        if not problems:
+            # The text stays on the server, in the session, until it is confirmed: the
+            # confirmation form carries only a random token, nothing to tamper with.
+            token = secrets.token_urlsafe(16)
+            request.session[IMPORT_SESSION_KEY] = {
+                "token": token, "kind": form.cleaned_data["kind"], "text": text,
+                "filename": upload.name[:200],
+            }
+            return redirect("orgs:import_review", token=token)
+    return render(request, "orgs/import_upload.html", {
+        "form": form, "columns": imports.COLUMNS, "roles": Role.values,
+    })
+
+
+@login_required
+def import_review(request: HttpRequest, token: str) -> HttpResponse:
+    _require(request, "orgs.access_management")
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or not secrets.compare_digest(pending.get("token", ""), token):
+        messages.info(request, "This upload was already imported, or has expired. "
+                               "Upload the file again to check it.")
+        return redirect("orgs:import")
+    kind, text, filename = pending["kind"], pending["text"], pending["filename"]
+    status = 200
+    if request.method == "POST":
+        try:
+            plan = services.run_import(request.user, kind, text, filename=filename)
+        except services.ImportRejected as exc:
+            plan, status = exc.plan, 400
+            messages.error(request, "Nothing was imported: the file has problems now (the "
+                                    "records changed since you checked). See below.")
+        else:
+            del request.session[IMPORT_SESSION_KEY]
+            if plan.has_changes:
+                messages.success(request, f"Imported {filename}: {plan.changes_summary()}.")
+            else:
+                messages.info(request, "Nothing to import: everything in the file is already "
+                                       "in place.")
+            return redirect("orgs:manage")
+    else:
+        plan = services.preview_import(request.user, kind, text)
+    return render(request, "orgs/import_review.html", {
+        "plan": plan, "filename": filename, "token": token,
+        "kind_label": imports.ImportKind(kind).label,
+        "preview_rows": plan.rows_to_change[:500],
+    }, status=status)
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """An example file with the right columns, to fill in and upload."""
+    _require(request, "orgs.access_management")
+    if kind not in imports.ImportKind.values:
+        raise Http404
+    examples = {
+        imports.ImportKind.PEOPLE: "ana.lopez@example.org,Ana,Lopez,earner,pine-elementary",
+        imports.ImportKind.SCHOOLS: "Pine Elementary,370001000001,pine-county-schools,West",
+    }
+    body = ",".join(imports.COLUMNS[kind].all) + "\r\n" + examples[kind] + "\r\n"
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="microcred-{kind}.csv"'
+    return response
