@@ -8,6 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 
 from microcred.orgs.models import Organization
 
@@ -592,3 +594,30 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} for {self.get_use_display()} by {self.recognizer}"
+
+
+# ---------------------------------------------------------------------------- freezing links
+@receiver(m2m_changed, sender=MicroCredentialVersion.grade_bands.through)
+@receiver(m2m_changed, sender=MicroCredentialVersion.subjects.through)
+def _freeze_vocabulary_links(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    """Grade bands and subjects are content too: like the parts, they freeze with the version
+    (from either side of the link: version.subjects.add() or subject.versions.add())."""
+    if action not in {"pre_add", "pre_remove", "pre_clear"}:
+        return
+    if not reverse:
+        version_ids = {instance.pk}
+    elif action == "pre_clear":
+        version_ids = set(instance.versions.values_list("pk", flat=True))
+    else:
+        version_ids = set(pk_set or ())
+    frozen = (
+        MicroCredentialVersion.objects.filter(pk__in=version_ids)
+        .exclude(status__in=MicroCredentialVersion.EDITABLE)
+        .values_list("number", "status")
+        .first()
+    )
+    if frozen is not None:
+        number, status = frozen
+        raise FrozenVersionError(f"Version {number} is {status}; its content cannot change.")

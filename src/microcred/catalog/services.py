@@ -49,6 +49,34 @@ class TransitionError(ValidationError):
     """The version is not in a state that allows this step (often: the form was posted twice)."""
 
 
+class AlreadySavedError(TransitionError):
+    """A create form was posted twice: the first post already made the record, found here."""
+
+    def __init__(self, message: str, existing: MicroCredential | Stack) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+def _refuse_second_post(
+    provider: Organization,
+    model: type[MicroCredential] | type[Stack],
+    key: uuid.UUID | None,
+    what: str,
+) -> None:
+    """A create form carries a key that becomes the new record's uuid; seeing it again means
+    the same form was sent twice (a double click, a reload), so nothing new is made."""
+    if key is None:
+        return
+    # Serialise creations per provider so two simultaneous posts cannot both pass the check.
+    list(Organization.objects.select_for_update().filter(pk=provider.pk))
+    existing = model.objects.filter(uuid=key).first()
+    if existing is not None:
+        raise AlreadySavedError(
+            f"This {what} was already saved: the form was sent twice.",
+            existing,
+        )
+
+
 def _require_status(version: MicroCredentialVersion, allowed: set[str], doing: str) -> None:
     if version.status not in allowed:
         raise TransitionError(
@@ -175,15 +203,23 @@ def _set_fields(version: MicroCredentialVersion, content: VersionContent) -> Non
 
 @transaction.atomic
 def create_micro_credential(
-    *, provider: Organization, author: Any, content: VersionContent, slug: str | None = None
+    *,
+    provider: Organization,
+    author: Any,
+    content: VersionContent,
+    slug: str | None = None,
+    key: uuid.UUID | None = None,
 ) -> MicroCredentialVersion:
-    """A new micro-credential with its first version as a draft."""
+    """A new micro-credential with its first version as a draft. `key` (the create form's
+    token) makes a second post of the same form raise AlreadySavedError instead of a twin."""
     check_content(content)
     if provider.kind != Organization.Kind.PROVIDER:
         raise ValidationError(
             {"provider": "Only a provider organization can author micro-credentials."}
         )
+    _refuse_second_post(provider, MicroCredential, key, "micro-credential")
     mc = MicroCredential.objects.create(
+        uuid=key or uuid.uuid4(),
         provider=provider,
         slug=slug or unique_slug(content["title"], MicroCredential),
         created_by=author if getattr(author, "is_authenticated", False) else None,
@@ -454,8 +490,10 @@ def save_stack(
     data: dict[str, Any],
     members: list[tuple[MicroCredential, bool]],
     stack: Stack | None = None,
+    key: uuid.UUID | None = None,
 ) -> Stack:
-    """Create or edit a draft stack; `members` is the ordered pathway (mc, required)."""
+    """Create or edit a draft stack; `members` is the ordered pathway (mc, required). `key`
+    guards creation against a double post, as in create_micro_credential."""
     problems: dict[str, list[str]] = {}
     for field in ("title", "description", "target_role", "achievement_name"):
         if not str(data.get(field) or "").strip():
@@ -478,7 +516,10 @@ def save_stack(
     if problems:
         raise ValidationError(problems)
     if stack is None:
-        stack = Stack(provider=provider, slug=unique_slug(data["title"], Stack))
+        _refuse_second_post(provider, Stack, key, "stack")
+        stack = Stack(
+            provider=provider, slug=unique_slug(data["title"], Stack), uuid=key or uuid.uuid4()
+        )
     for field in (
         "title",
         "description",
