@@ -34,7 +34,11 @@ Public API::
 - `generate_key()`, `Ed25519Key(seed)`, `Ed25519Key.from_secret_key_multibase(...)`,
   `did_key_for(key)`, `did_key_verification_method(key)`, `public_key_from_multibase(...)`.
 - `document_loader(url, options=None)`: the pyld-compatible loader (vendored contexts only);
-  `loader.manifest()` lists them.
+  `loader.manifest()` lists them; `tools/vc-reference/export-contexts.mjs` refreshes them.
+- `samples.sample_credential(i, issuer_id)`: a realistic unsigned educator credential (benchmark,
+  tests, demo data until issuing from awards exists).
+- `interop.verify(...)` / `interop.sign(...)`: Digital Bazaar's implementation, run by node from
+  tools/vc-reference (tests and benchmark; needs node and a source checkout).
 """
 
 from . import interop
