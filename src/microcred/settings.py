@@ -56,7 +56,9 @@ INSTALLED_APPS = [
     "microcred.orgs",
     "microcred.catalog",
     "microcred.earning",
+    "microcred.assessment",
     "microcred.credentials",
+    "microcred.notifications",
     "microcred.api",
 ]
 

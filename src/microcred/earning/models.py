@@ -1,0 +1,328 @@
+"""Earning: attempts, portfolios and the evidence files behind them.
+
+For now this holds the upload side: an `Upload` is one file a person is sending (or has sent)
+to evidence storage under a storage key, with what they declared about it, where the
+multipart upload stands, and what probing the media found. Evidence items will point at
+uploads; uploads know nothing about them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from microcred.catalog.models import (
+    ApprovedUse,
+    EvidenceRequirement,
+    MicroCredentialVersion,
+    RubricComponent,
+)
+from microcred.orgs.models import Organization
+
+
+class Upload(models.Model):
+    class Status(models.TextChoices):
+        UPLOADING = "uploading", "Uploading"
+        ASSEMBLING = "assembling", "Putting the file together"
+        COMPLETE = "complete", "Uploaded"
+        ABORTED = "aborted", "Discarded"
+        FAILED = "failed", "Rejected"
+
+    class Backend(models.TextChoices):
+        LOCAL = "local", "Local disk"
+        S3 = "s3", "S3-compatible object storage"
+
+    class ProbeStatus(models.TextChoices):
+        PENDING = "pending", "Waiting to be checked"
+        READY = "ready", "Checked"
+        NOT_MEDIA = "not_media", "Not audio or video"
+        FAILED = "failed", "Could not be read"
+
+    # The id in every URL: random, so upload ids cannot be guessed or enumerated.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads"
+    )
+    key = models.CharField(max_length=500, unique=True, help_text="Storage key of the file.")
+    backend = models.CharField(max_length=10, choices=Backend.choices)
+    backend_upload_id = models.CharField(max_length=1024, blank=True)
+
+    # What the browser declared; none of it is trusted for type decisions.
+    filename = models.CharField(max_length=255)
+    declared_type = models.CharField(max_length=255, blank=True)
+    size = models.BigIntegerField()
+    part_size = models.BigIntegerField()
+    # Limits fixed by the page that offered the upload (see uploads.policy).
+    max_bytes = models.BigIntegerField()
+    allowed_types = models.JSONField(default=list)
+    purpose = models.CharField(max_length=100, blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADING)
+    status_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    sha256 = models.CharField(max_length=64, blank=True)
+    content_type = models.CharField(max_length=255, blank=True, help_text="Detected from content.")
+
+    probe_status = models.CharField(
+        max_length=12, choices=ProbeStatus.choices, default=ProbeStatus.PENDING
+    )
+    probe_message = models.TextField(blank=True)
+    probed_at = models.DateTimeField(null=True, blank=True)
+    container = models.CharField(max_length=100, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    video_codec = models.CharField(max_length=50, blank=True)
+    audio_codec = models.CharField(max_length=50, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    poster_key = models.CharField(max_length=500, blank=True)
+    playable_key = models.CharField(max_length=500, blank=True)
+    playable_type = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "status", "-created_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def part_count(self) -> int:
+        return max(1, -(-self.size // self.part_size))
+
+    def expected_part_size(self, number: int) -> int:
+        """Every part but the last is exactly `part_size`; the last holds the rest."""
+        if number < self.part_count:
+            return self.part_size
+        return self.size - (self.part_count - 1) * self.part_size
+
+
+class UploadPart(models.Model):
+    """A part stored by the local-disk backend (S3 keeps its own list of parts)."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    etag = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["upload", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "number"], name="unique_upload_part_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.number} of {self.upload_id}"
+
+
+# ---------------------------------------------------------------------------- portfolios
+class FrozenSubmissionError(PermissionError):
+    """A submitted portfolio never changes (DESIGN.md invariant 3)."""
+
+
+class Team(models.Model):
+    """Colleagues of one school who build one portfolio together (a PLC)."""
+
+    name = models.CharField(max_length=120)
+    school = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="teams")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Member"
+        DECLINED = "declined", "Declined"
+        LEFT = "left", "Left the team"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_memberships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    responded = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="team_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team}"
+
+
+class Attempt(models.Model):
+    """One earner's (or one team's) pursuit of one MC version (pinned: invariant 4)."""
+
+    class Status(models.TextChoices):
+        AWAITING_PREAPPROVAL = "awaiting_preapproval", "Waiting for pre-approval"
+        IN_PROGRESS = "in_progress", "Collecting evidence"
+        SUBMITTED = "submitted", "Submitted, waiting for an assessor"
+        IN_SCORING = "in_scoring", "Being scored"
+        NOT_YET = "not_yet", "Not yet: revise and resubmit"
+        EARNED = "earned", "Earned"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        PREAPPROVAL_DECLINED = "preapproval_declined", "Pre-approval declined"
+
+    # States in which the portfolio may be edited.
+    EDITABLE = frozenset({Status.IN_PROGRESS, Status.NOT_YET})
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.ForeignKey(
+        MicroCredentialVersion, on_delete=models.PROTECT, related_name="attempts"
+    )
+    earner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts"
+    )
+    team = models.OneToOneField(
+        Team, null=True, blank=True, on_delete=models.PROTECT, related_name="attempt"
+    )
+    school = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.IN_PROGRESS)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated"]
+        indexes = [models.Index(fields=["earner", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.version.title} ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = (
+                type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
+            )
+            if stored is not None and stored != self.version_id:
+                raise PermissionError("An attempt stays pinned to the version it started on.")
+        super().save(*args, **kwargs)
+
+
+class PreApproval(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="preapproval")
+    use = models.CharField(max_length=30, choices=ApprovedUse.choices)
+    rationale = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Pre-approval for {self.attempt}: {self.get_status_display()}"
+
+
+class EvidenceItem(models.Model):
+    """The earner's working answer to one evidence requirement (editable until submit)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="evidence")
+    requirement = models.ForeignKey(EvidenceRequirement, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "requirement"], name="evidence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requirement.title} for {self.attempt}"
+
+
+class Artifact(models.Model):
+    """A file attached to an evidence item, stored through an Upload."""
+
+    evidence = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="artifacts")
+    upload = models.OneToOneField(Upload, on_delete=models.PROTECT, related_name="artifact")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.upload)
+
+
+class Annotation(models.Model):
+    """A time-stamped note on evidence video, tied to a rubric component."""
+
+    artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="annotations")
+    seconds = models.PositiveIntegerField()
+    rubric_component = models.ForeignKey(
+        RubricComponent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["artifact", "seconds"]
+
+    def __str__(self) -> str:
+        return f"{self.seconds // 60}:{self.seconds % 60:02d} {self.note[:40]}"
+
+
+class Submission(models.Model):
+    """A frozen snapshot of the portfolio, number n of its attempt (invariant 3)."""
+
+    class Status(models.TextChoices):
+        AWAITING_ASSESSOR = "awaiting_assessor", "Waiting for an assessor"
+        IN_SCORING = "in_scoring", "Being scored"
+        DECIDED = "decided", "Decided"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="submissions")
+    number = models.PositiveSmallIntegerField()
+    snapshot = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.AWAITING_ASSESSOR
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "number"], name="submission_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Submission {self.number} of {self.attempt}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = (
+                type(self).objects.filter(pk=self.pk).values_list("snapshot", flat=True).first()
+            )
+            if stored is not None and stored != self.snapshot:
+                raise FrozenSubmissionError("A submitted portfolio never changes.")
+        super().save(*args, **kwargs)
