@@ -1,6 +1,10 @@
 # microcred: `make run` serves the demo, `make test` runs the whole suite.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+# The first interpreter that really runs and is 3.12+ (pyenv shims may exist for versions that
+# are not selected, so each candidate is run, not just looked up).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; \
+  done)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -13,8 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: run test install lint format browser worker migrate demo bench clean
 
 $(PY):
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
-	  { echo "microcred needs Python 3.12 or newer; $(PYTHON) is older." >&2; exit 1; }
+	@[ -n "$(PYTHON)" ] || { echo "microcred needs Python 3.12 or newer: none found on the PATH." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
