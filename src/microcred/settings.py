@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "microcred.web.context_processors.navigation",
+                "microcred.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -177,6 +178,8 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
     AWS_QUERYSTRING_EXPIRE = 300
+    # Presigned part uploads and downloads need SigV4 (the default elsewhere may be SigV2).
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     DEFAULT_STORAGE = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

@@ -1,0 +1,254 @@
+"""HTTP side of evidence uploads: the JSON endpoints Uppy's AWS S3 plugin calls, the signed
+part endpoint of the local-disk backend, signed file downloads, and the upload page.
+
+Views only translate HTTP to the services in uploads/ and back. JSON errors always look like
+{"error": "<what to do, in plain words>", "code": "<machine-readable>"}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .durations import format_duration
+from .models import Upload
+from .uploads import selectors, services
+from .uploads.errors import UploadError
+from .uploads.local import check_file_signature
+from .uploads.policy import GiB, UploadPolicy
+from .uploads.serving import ranged_file_response
+from .uploads.widget import uploader_context
+
+# The "try it" page takes any evidence kind the catalog knows.
+LIBRARY_POLICY = UploadPolicy(
+    allowed_types=("video/*", "audio/*", "image/*", "application/pdf"),
+    max_bytes=8 * GiB,
+    purpose="library",
+)
+
+_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
+
+
+def _error(message: str, status: int, code: str) -> JsonResponse:
+    return JsonResponse({"error": message, "code": code}, status=status)
+
+
+def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed-in users only, CSRF checked like any form, every failure answered in JSON."""
+
+    @csrf_exempt  # checked below, so a failure is JSON instead of Django's HTML page
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return _error(
+                "You are signed out. Sign in again, then choose the file again to "
+                "continue where it stopped.",
+                401,
+                "signed_out",
+            )
+        if _csrf.process_view(request, None, (), {}) is not None:
+            return _error(
+                "This page's security token is out of date. Reload the page and "
+                "choose the file again.",
+                403,
+                "csrf",
+            )
+        try:
+            return view(request, *args, **kwargs)
+        except UploadError as exc:
+            return _error(exc.message, exc.status, exc.code)
+
+    return wrapper
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UploadError("The request was not valid JSON.", code="bad_json") from exc
+    if not isinstance(data, dict):
+        raise UploadError("The request was not a JSON object.", code="bad_json")
+    return data
+
+
+def _integer(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UploadError(f"“{name}” must be a whole number.", code="bad_field")
+    return value
+
+
+def _upload_json(upload: Upload) -> dict[str, Any]:
+    return {
+        "id": str(upload.pk),
+        "key": upload.key,
+        "name": upload.filename,
+        "size": upload.size,
+        "status": upload.status,
+        "message": upload.status_message,
+        "contentType": upload.content_type,
+        "sha256": upload.sha256,
+        "probeStatus": upload.probe_status,
+        "durationSeconds": upload.duration_seconds,
+    }
+
+
+@require_POST
+@json_api
+def create(request: HttpRequest) -> HttpResponse:
+    data = _body(request)
+    policy = UploadPolicy.from_token(str(data.get("policy", "")), request.user)
+    upload = services.create_upload(
+        request.user,
+        policy,
+        filename=str(data.get("filename", "")),
+        declared_type=str(data.get("type", "")),
+        size=_integer(data, "size"),
+        part_size=_integer(data, "partSize"),
+    )
+    return JsonResponse({"uploadId": str(upload.pk), "key": upload.key}, status=201)
+
+
+@require_http_methods(["GET", "DELETE"])
+@json_api
+def detail(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    upload = selectors.upload_for(request.user, upload_id)
+    if request.method == "DELETE":
+        upload = services.abort_upload(upload, reason="Discarded by you.")
+    return JsonResponse(_upload_json(upload))
+
+
+@require_GET
+@json_api
+def parts(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    upload = selectors.upload_for(request.user, upload_id)
+    stored = services.list_parts(upload)
+    listing = [{"PartNumber": p.number, "Size": p.size, "ETag": f'"{p.etag}"'} for p in stored]
+    return JsonResponse(listing, safe=False)
+
+
+@require_GET
+@json_api
+def sign_part(request: HttpRequest, upload_id: UUID, number: int) -> HttpResponse:
+    upload = selectors.upload_for(request.user, upload_id)
+    signed = services.sign_part(upload, number)
+    return JsonResponse({"url": signed.url, "headers": signed.headers})
+
+
+@require_POST
+@json_api
+def complete(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    upload = selectors.upload_for(request.user, upload_id)
+    listed = _body(request).get("parts")
+    if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
+        raise UploadError("“parts” must be a list of {PartNumber, ETag}.", code="bad_field")
+    claimed = [
+        services.ClaimedPart(number=_integer(p, "PartNumber"), etag=str(p.get("ETag", "")))
+        for p in listed
+    ]
+    upload = services.complete_upload(upload, claimed)
+    return JsonResponse({"location": selectors.file_url(upload), "upload": _upload_json(upload)})
+
+
+@csrf_exempt  # authorised by the signed URL, like a presigned S3 URL
+@require_http_methods(["PUT"])
+def put_part(request: HttpRequest, upload_id: UUID, number: int) -> HttpResponse:
+    """Receive one part for the local-disk backend, streamed from the request body."""
+    length = request.META.get("CONTENT_LENGTH", "")
+    if not length.isdigit():
+        return _error("The part must be sent with a Content-Length.", 411, "length_required")
+    try:
+        part = services.receive_part(
+            upload_id,
+            number,
+            expires=request.GET.get("expires", ""),
+            signature=request.GET.get("signature", ""),
+            body=request,  # read in chunks: Django does not buffer a body it is not asked for
+            length=int(length),
+            content_md5=request.headers.get("Content-MD5", ""),
+        )
+    except UploadError as exc:
+        return _error(exc.message, exc.status, exc.code)
+    response = HttpResponse(status=200)
+    response["ETag"] = f'"{part.etag}"'
+    return response
+
+
+@require_GET
+def signed_file(request: HttpRequest) -> HttpResponse:
+    """Serve a stored file through a short-lived signed URL (local disk only)."""
+    key, content_type, name, expires, signature = (
+        request.GET.get(k, "") for k in ("key", "type", "name", "expires", "signature")
+    )
+    try:
+        check_file_signature(key, content_type, name, expires, signature)
+    except UploadError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    return ranged_file_response(request, storages["default"], key, content_type, name)
+
+
+@login_required
+@require_GET
+def new(request: HttpRequest) -> HttpResponse:
+    context = {
+        "uploader": uploader_context(
+            request,
+            LIBRARY_POLICY,
+            field_id="library-file",
+            label="Choose a file to upload",
+        ),
+        **_list_context(request),
+    }
+    return render(request, "earning/uploads/new.html", context)
+
+
+@login_required
+@require_GET
+def upload_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "earning/uploads/_list.html", _list_context(request))
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    uploads = list(selectors.uploads_of(request.user).exclude(status=Upload.Status.UPLOADING))
+    rows = [
+        {
+            "upload": u,
+            "poster_url": selectors.file_url(u, "poster"),
+            "view_url": selectors.file_url(u, "view"),
+            "duration": format_duration(u.duration_seconds) if u.duration_seconds else "",
+        }
+        for u in uploads[:50]
+    ]
+    waiting = any(
+        u.status == Upload.Status.COMPLETE and u.probe_status == Upload.ProbeStatus.PENDING
+        for u in uploads
+    )
+    return {"rows": rows, "waiting": waiting}
+
+
+@login_required
+@require_POST
+def discard(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    try:
+        upload = selectors.upload_for(request.user, upload_id)
+    except UploadError as exc:
+        raise Http404(exc.message) from exc
+    try:
+        upload = services.abort_upload(upload, reason="Discarded by you.")
+    except UploadError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Discarded the unfinished upload of “{upload.filename}”.")
+    return redirect("uploads:new")
