@@ -1,0 +1,241 @@
+"""Reads about issuers and status lists, and the verifier: every check a credential gets.
+
+`verify(document)` runs the core's checks (verification.py) with our key resolver (did.py), then
+the JSON Schema (schema.py) and status list (status_list.py) checks, in one VerificationReport;
+`verify_text(raw)` starts from the text someone pasted or uploaded and sums the report up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from microcred.orgs.models import Organization, Role
+from microcred.orgs.selectors import is_active_superuser, organizations_where
+
+from . import did
+from .keys import KeyResolutionError, ResolvedKey
+from .models import IssuerKey, IssuerProfile, StatusList
+from .samples import OB_CONTEXTS
+from .schema import check_schema
+from .status_list import check_status
+from .verification import Check, Status, VerificationReport, verify_credential
+
+# ---------------------------------------------------------------------------- issuers
+
+
+def public_issuers() -> QuerySet[IssuerProfile]:
+    return IssuerProfile.objects.select_related("organization").order_by("name")
+
+
+def issuer_with_keys(slug: str) -> IssuerProfile | None:
+    """The issuer and its keys (newest first), in two queries."""
+    return (
+        IssuerProfile.objects.select_related("organization")
+        .prefetch_related(Prefetch("keys", queryset=IssuerKey.objects.order_by("-number")))
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def active_key(profile: IssuerProfile) -> IssuerKey | None:
+    return next((key for key in profile.keys.all() if key.active), None)
+
+
+def identifier(profile: IssuerProfile) -> str:
+    """The issuer's id in credentials: its did:web, or the did:key of its current key."""
+    return did.issuer_did(profile, active_key(profile))
+
+
+def did_document(profile: IssuerProfile) -> dict:
+    return did.did_document(profile, list(profile.keys.all()))
+
+
+def profile_document(profile: IssuerProfile, *, standalone: bool = True) -> dict[str, Any]:
+    """The issuer as an Open Badges 3.0 `Profile`: standalone (with @context) for its public
+    address, or without @context to embed as a credential's `issuer`."""
+    document: dict[str, Any] = {
+        "id": identifier(profile),
+        "type": ["Profile"],
+        "name": profile.name,
+    }
+    for field in ("url", "email", "description"):
+        if getattr(profile, field):
+            document[field] = getattr(profile, field)
+    if profile.image_url:
+        document["image"] = {"id": profile.image_url, "type": "Image"}
+    return {"@context": OB_CONTEXTS[:2], **document} if standalone else document
+
+
+@dataclass(frozen=True)
+class ManagedIssuer:
+    organization: Organization
+    profile: IssuerProfile | None
+
+
+def issuers_managed_by(user: Any) -> list[ManagedIssuer]:
+    """The issuer organizations the user administers (all of them for a superuser), each with
+    its profile once it has been set up."""
+    orgs = (
+        Organization.objects.filter(kind=Organization.Kind.ISSUER)
+        if is_active_superuser(user)
+        else organizations_where(user, Role.ISSUER_ADMIN)
+    )
+    orgs = orgs.select_related("issuer_profile").order_by("name")
+    return [ManagedIssuer(org, getattr(org, "issuer_profile", None)) for org in orgs]
+
+
+def status_list(list_uuid: Any) -> StatusList | None:
+    return StatusList.objects.filter(uuid=list_uuid).first()
+
+
+# ---------------------------------------------------------------------------- the verifier
+
+# The order checks are shown in, with a name and a sentence a busy reader understands.
+CHECKS: dict[str, tuple[str, str]] = {
+    "json": ("Readable JSON", "The text can be read as JSON."),
+    "json-ld": (
+        "Known vocabulary",
+        "It uses only JSON-LD contexts this verifier knows, and every field is defined by them.",
+    ),
+    "schema": (
+        "Open Badges format",
+        "Its fields have the shape the official Open Badges 3.0 JSON Schema requires.",
+    ),
+    "signature": (
+        "Signature",
+        "The issuer's digital signature matches the content: nothing was changed after signing.",
+    ),
+    "key": ("Issuer's key", "The key that signed it was found and belongs to the issuer."),
+    "proof purpose": ("Purpose of the signature", "The signature was made to assert a credential."),
+    "dates": ("Validity dates", "Today is within the period in which the credential is valid."),
+    "status": ("Revocation", "Its issuer has not revoked it."),
+}
+_ORDER = {name: position for position, name in enumerate(CHECKS)}
+
+
+def verify(document: Any, now: datetime | None = None) -> VerificationReport:
+    """Every check of a parsed credential, in the order of CHECKS."""
+    unresolved: list[str] = []
+
+    def resolver(verification_method: str) -> ResolvedKey:
+        try:
+            return did.resolve_key(verification_method)
+        except KeyResolutionError as error:
+            unresolved.append(str(error))  # the core reports it under "signature" only
+            raise
+
+    report = verify_credential(document, resolver=resolver, now=now)
+    # The core marks these two as not done yet; they are done here.
+    report.checks = [check for check in report.checks if check.name not in {"schema", "status"}]
+    for message in unresolved:
+        report.add("key", Status.FAILED, message)
+    if isinstance(document, dict):
+        check_schema(document, report)
+        check_status(document, report)
+    report.checks.sort(key=lambda check: _ORDER.get(check.name, len(_ORDER)))
+    return report
+
+
+_UNREADABLE = object()
+
+
+def _parse(raw: bytes | str) -> tuple[Any, Check]:
+    """(the parsed document, or _UNREADABLE; the "json" check saying so)."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            message = "This is not a text file (it is not UTF-8 text)."
+            return _UNREADABLE, Check("json", Status.FAILED, message)
+    try:
+        return json.loads(raw), Check("json", Status.PASSED, "The text is well-formed JSON.")
+    except json.JSONDecodeError as error:
+        message = (
+            f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+        )
+    except RecursionError:
+        message = "This JSON is nested too deeply to be a credential."
+    return _UNREADABLE, Check("json", Status.FAILED, message)
+
+
+def verify_text(raw: bytes | str, now: datetime | None = None) -> ReportSummary:
+    """Every check of a credential given as text (or the bytes of an uploaded file)."""
+    document, parsed = _parse(raw)
+    if document is _UNREADABLE:
+        return summarize(VerificationReport([parsed]))
+    report = verify(document, now)
+    report.checks.insert(0, parsed)
+    return summarize(report, document)
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    name: str
+    label: str
+    explains: str
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    verified: bool
+    headline: str
+    rows: list[CheckRow]
+    warnings: int
+    claims: str  # what the credential says it is (true only if verified)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def describe(document: Any) -> str:
+    """What a credential says it is, in one line: its name, issuer and start date."""
+    if not isinstance(document, dict):
+        return ""
+    subject = document.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    name = _text(document.get("name")) or (
+        _text(achievement.get("name")) if isinstance(achievement, dict) else ""
+    )
+    issuer = document.get("issuer")
+    issuer_name = (
+        _text(issuer.get("name")) or _text(issuer.get("id"))
+        if isinstance(issuer, dict)
+        else _text(issuer)
+    )
+    valid_from = _text(document.get("validFrom")) or _text(document.get("issuanceDate"))
+    parts = [name or "A credential without a name"]
+    if issuer_name:
+        parts.append(f"from {issuer_name}")
+    if valid_from:
+        parts.append(f"valid from {valid_from}")
+    return ", ".join(parts) + "."
+
+
+def summarize(report: VerificationReport, document: Any = None) -> ReportSummary:
+    """The report as the verifier page and the API show it: a verdict and labelled checks."""
+    rows = [
+        CheckRow(c.name, *CHECKS.get(c.name, (c.name, "")), status=c.status, message=c.message)
+        for c in report.checks
+    ]
+    warnings = sum(row.status is Status.WARNING for row in rows)
+    failed = next((row for row in rows if row.status is Status.FAILED), None)
+    if report.verified:
+        headline = "Verified: the signature is genuine and every check passed."
+        if warnings:
+            headline = (
+                f"Verified, with {warnings} warning{'s' if warnings > 1 else ''} to read: "
+                "the signature is genuine and no check failed."
+            )
+    elif failed is not None:
+        headline = f"Not verified. {failed.label}: {failed.message}"
+    else:
+        headline = "Not verified: the credential carries no valid signature."
+    return ReportSummary(report.verified, headline, rows, warnings, describe(document))

@@ -1,0 +1,246 @@
+"""Writes about issuers and status lists: profiles, signing keys, rotation, revocation bits.
+
+Each function checks that the actor may act (views check too; services do not trust them),
+changes what it changes in one transaction, and records an AuditEvent in the same one. Bad
+input raises ValidationError with plain messages keyed by field; nothing is written then.
+`sign_as_issuer` is what issuing (from awards) signs with.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from microcred.orgs.models import Organization
+from microcred.orgs.services import SYSTEM, record_audit
+
+from . import keystore, selectors
+from .did import verification_method
+from .keys import generate_key
+from .models import STATUS_LIST_SIZE, IssuerKey, IssuerProfile, StatusList
+from .proofs import sign_credential, xsd_datetime
+from .status_list import bit_is_set, list_credential, with_bit_set
+
+# What the profile form may change; the slug is fixed once credentials name it.
+PROFILE_FIELDS = ("name", "url", "email", "description", "image_url", "identifier_method")
+
+
+class SigningUnavailable(RuntimeError):
+    """The issuer has no key to sign with (or it cannot be opened)."""
+
+
+def _require(actor: Any, profile_or_org: IssuerProfile | Organization) -> None:
+    if not actor.has_perm("credentials.manage_issuer", profile_or_org):
+        raise PermissionDenied("Only an issuer admin of this organization may do that.")
+
+
+def _add_key(profile: IssuerProfile) -> IssuerKey:
+    key = generate_key()
+    sealed, sealed_with = keystore.seal(key)
+    number = (profile.keys.aggregate(n=Max("number"))["n"] or 0) + 1
+    return IssuerKey.objects.create(
+        issuer=profile,
+        number=number,
+        public_key_multibase=key.public_key_multibase,
+        encrypted_seed=sealed,
+        wrapping_key_id=sealed_with,
+    )
+
+
+def _locked(profile: IssuerProfile) -> IssuerProfile:
+    """The profile row, locked until the transaction ends: one key change at a time."""
+    return IssuerProfile.objects.select_for_update().get(pk=profile.pk)
+
+
+# ---------------------------------------------------------------------------- profiles
+
+
+def create_issuer_profile(actor: Any, organization: Organization) -> IssuerProfile:
+    """Set up an issuer organization to sign credentials: its profile and first key."""
+    _require(actor, organization)
+    if organization.kind != Organization.Kind.ISSUER:
+        raise ValidationError(f"{organization.name} is not an issuer organization.")
+    with transaction.atomic():
+        if IssuerProfile.objects.filter(organization=organization).exists():
+            raise ValidationError(f"{organization.name} is already set up as an issuer.")
+        profile = IssuerProfile.objects.create(
+            organization=organization,
+            slug=organization.slug,
+            name=organization.name,
+            url=organization.website,
+        )
+        key = _add_key(profile)
+        record_audit(
+            actor,
+            "issuer.created",
+            profile,
+            organization=organization,
+            data={"key": key.fragment, "public_key": key.public_key_multibase},
+        )
+    return profile
+
+
+def update_issuer_profile(actor: Any, profile: IssuerProfile, **changes: Any) -> IssuerProfile:
+    """Change the profile's public details (PROFILE_FIELDS)."""
+    _require(actor, profile)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These cannot be changed here: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        profile = _locked(profile)
+        changed = [name for name, value in changes.items() if getattr(profile, name) != value]
+        for name in changed:
+            setattr(profile, name, changes[name])
+        profile.full_clean()
+        if not changed:
+            return profile
+        profile.save()
+        if "identifier_method" in changed:
+            # The issuer's id and key references change: lists are re-signed under the new id.
+            _republish_lists(profile)
+        record_audit(
+            actor,
+            "issuer.updated",
+            profile,
+            organization=profile.organization,
+            data={"fields": changed},
+        )
+    return profile
+
+
+# ---------------------------------------------------------------------------- keys
+
+
+def rotate_key(profile: IssuerProfile, actor: Any = SYSTEM, reason: str = "") -> IssuerKey:
+    """Retire the current key and make a new one the key the issuer signs with.
+
+    Retired keys stay in the issuer's DID document, so credentials they signed keep
+    verifying; status lists are re-signed with the new key.
+    """
+    _require(actor, profile)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the key is being replaced (it is recorded)."})
+    with transaction.atomic():
+        profile = _locked(profile)
+        retired = profile.keys.filter(retired_at__isnull=True).first()
+        if retired is not None:
+            retired.retired_at = timezone.now()
+            retired.save(update_fields=["retired_at"])
+        key = _add_key(profile)
+        _republish_lists(profile)
+        record_audit(
+            actor,
+            "issuer.key_rotated",
+            profile,
+            reason=reason,
+            organization=profile.organization,
+            data={
+                "retired": retired.fragment if retired else None,
+                "new": key.fragment,
+                "public_key": key.public_key_multibase,
+            },
+        )
+    return key
+
+
+def sign_as_issuer(profile: IssuerProfile, document: dict, created: datetime | None = None) -> dict:
+    """`document` signed with the issuer's current key (eddsa-rdfc-2022, assertionMethod)."""
+    key_row = profile.keys.filter(retired_at__isnull=True).first()
+    if key_row is None:
+        raise SigningUnavailable(f"{profile.name} has no current signing key.")
+    try:
+        key = keystore.unseal(
+            key_row.encrypted_seed, key_row.public_key_multibase, key_row.wrapping_key_id
+        )
+    except keystore.KeystoreError as error:
+        raise SigningUnavailable(f"{profile.name}'s {key_row.fragment}: {error}") from error
+    return sign_credential(
+        document, key, verification_method(profile, key_row), created or timezone.now()
+    )
+
+
+# ---------------------------------------------------------------------------- status lists
+
+
+def _publish(status_list: StatusList) -> None:
+    """Sign the list's current bits into its BitstringStatusListCredential (not saved)."""
+    profile = status_list.issuer
+    now = timezone.now()
+    document = list_credential(status_list, selectors.identifier(profile), xsd_datetime(now))
+    status_list.credential = sign_as_issuer(profile, document, now)
+
+
+def _republish_lists(profile: IssuerProfile) -> None:
+    for status_list in StatusList.objects.select_for_update().filter(issuer=profile):
+        status_list.issuer = profile
+        _publish(status_list)
+        status_list.save(update_fields=["credential", "updated"])
+
+
+def _new_status_list(profile: IssuerProfile) -> StatusList:
+    size = STATUS_LIST_SIZE
+    status_list = StatusList(
+        issuer=profile,
+        size=size,
+        multiplier=2 * secrets.randbelow(size // 2) + 1,  # odd: a one-to-one scramble
+        offset=secrets.randbelow(size),
+    )
+    status_list.save()  # the URL in the credential needs the row's uuid
+    _publish(status_list)
+    status_list.save(update_fields=["credential"])
+    return status_list
+
+
+def allocate_index(profile: IssuerProfile) -> tuple[StatusList, int]:
+    """A fresh revocation entry for one credential: (its list, its index). Never reused.
+
+    The issuer's row is locked first, so concurrent issuers queue here rather than both
+    opening a new list or reading the same next position.
+    """
+    with transaction.atomic():
+        profile = _locked(profile)
+        status_list = (
+            StatusList.objects.select_for_update()
+            .filter(
+                issuer=profile,
+                purpose=StatusList.Purpose.REVOCATION,
+                next_position__lt=F("size"),
+            )
+            .order_by("created", "pk")
+            .first()
+        )
+        if status_list is None:
+            status_list = _new_status_list(profile)
+        position = status_list.next_position
+        status_list.next_position = position + 1
+        status_list.save(update_fields=["next_position", "updated"])
+    return status_list, status_list.index_at(position)
+
+
+def set_revoked(status_list: StatusList, index: int) -> bool:
+    """Set the revocation bit of `index` and re-sign the list; False if it was set already.
+
+    Revocation is final (the specification's "revocation" purpose), so there is no unset.
+    """
+    with transaction.atomic():
+        status_list = (
+            StatusList.objects.select_for_update().select_related("issuer").get(pk=status_list.pk)
+        )
+        if not status_list.allocated(index):
+            raise ValidationError(
+                f"Index {index} of this status list has not been given to any credential."
+            )
+        bits = bytes(status_list.bits)
+        if bit_is_set(bits, index):
+            return False
+        status_list.bits = with_bit_set(bits, index)
+        _publish(status_list)
+        status_list.save(update_fields=["bits", "credential", "updated"])
+    return True

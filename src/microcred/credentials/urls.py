@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "credentials"
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("status/<uuid:list_uuid>", views.status_list, name="status_list"),
+    path("issuers/", views.issuer_list, name="issuers"),
+    path("issuers/<slug:slug>/", views.issuer_detail, name="issuer"),
+    path("issuers/<slug:slug>/set-up/", views.issuer_setup, name="issuer_setup"),
+    path("issuers/<slug:slug>/edit/", views.issuer_edit, name="issuer_edit"),
+    path("issuers/<slug:slug>/keys/rotate/", views.key_rotate, name="key_rotate"),
+    # did:web puts the document at <identifier path>/did.json.
+    path("issuers/<slug:slug>/did.json", views.did_document, name="did_document"),
+    path("issuers/<slug:slug>/profile.json", views.issuer_profile_json, name="profile_json"),
+]

@@ -1,0 +1,165 @@
+"""Public credential pages (issuers, DID documents, status lists, the verifier) and the issuer
+admin's pages (set up, edit the profile, rotate the key).
+
+Views parse and show; selectors read, services decide, write and audit. Machine-readable
+documents are served as JSON with CORS open, since wallets and verifiers fetch them from
+other sites.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST
+
+from microcred.orgs.forms import show_service_errors
+from microcred.orgs.models import Organization
+
+from . import did, selectors, services
+from .forms import IssuerProfileForm, RotateKeyForm, VerifyForm
+from .models import IssuerProfile
+from .status_list import TTL_SECONDS
+
+
+def _require(request: HttpRequest, obj: Any) -> None:
+    if not request.user.has_perm("credentials.manage_issuer", obj):
+        raise PermissionDenied
+
+
+def _issuer(slug: str) -> IssuerProfile:
+    profile = selectors.issuer_with_keys(slug)
+    if profile is None:
+        raise Http404("No issuer has this address.")
+    return profile
+
+
+def _json(document: dict, content_type: str = "application/json") -> JsonResponse:
+    response = JsonResponse(document, content_type=content_type, json_dumps_params={"indent": 2})
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# ---------------------------------------------------------------------------- issuers
+
+
+def issuer_list(request: HttpRequest) -> HttpResponse:
+    managed = selectors.issuers_managed_by(request.user)
+    return render(
+        request,
+        "credentials/issuer_list.html",
+        {"issuers": selectors.public_issuers(), "managed": managed},
+    )
+
+
+@login_required
+@require_POST
+def issuer_setup(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = get_object_or_404(Organization, slug=slug, kind=Organization.Kind.ISSUER)
+    _require(request, organization)
+    try:
+        profile = services.create_issuer_profile(request.user, organization)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("credentials:issuers")
+    messages.success(
+        request,
+        f"{profile.name} can now sign credentials. Check the details credentials will show.",
+    )
+    return redirect("credentials:issuer_edit", profile.slug)
+
+
+def issuer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = _issuer(slug)
+    return render(
+        request,
+        "credentials/issuer_detail.html",
+        {
+            "profile": profile,
+            "keys": list(profile.keys.all()),
+            "identifier": selectors.identifier(profile),
+            "did_web": did.did_web_for(profile.slug),
+            "can_manage": request.user.has_perm("credentials.manage_issuer", profile),
+        },
+    )
+
+
+@login_required
+def issuer_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = _issuer(slug)
+    _require(request, profile)
+    form = IssuerProfileForm(
+        request.POST or None, instance=IssuerProfile.objects.get(pk=profile.pk)
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.update_issuer_profile(request.user, profile, **changes)
+        except ValidationError as error:
+            show_service_errors(form, error)
+        else:
+            messages.success(request, "Saved. Credentials issued from now on show these details.")
+            return redirect("credentials:issuer", profile.slug)
+    return render(request, "credentials/issuer_form.html", {"profile": profile, "form": form})
+
+
+@login_required
+def key_rotate(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = _issuer(slug)
+    _require(request, profile)
+    form = RotateKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = services.rotate_key(profile, request.user, form.cleaned_data["reason"])
+        except ValidationError as error:
+            show_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"New key {key.fragment} is now used to sign. Credentials signed with earlier "
+                "keys keep verifying.",
+            )
+            return redirect("credentials:issuer", profile.slug)
+    return render(
+        request,
+        "credentials/key_rotate.html",
+        {"profile": profile, "form": form, "current": selectors.active_key(profile)},
+    )
+
+
+# ---------------------------------------------------------------------------- documents
+
+
+@cache_control(public=True, max_age=TTL_SECONDS)
+def did_document(request: HttpRequest, slug: str) -> JsonResponse:
+    return _json(selectors.did_document(_issuer(slug)), "application/did+ld+json")
+
+
+@cache_control(public=True, max_age=TTL_SECONDS)
+def issuer_profile_json(request: HttpRequest, slug: str) -> JsonResponse:
+    return _json(selectors.profile_document(_issuer(slug)), "application/ld+json")
+
+
+@cache_control(public=True, max_age=TTL_SECONDS)
+def status_list(request: HttpRequest, list_uuid: UUID) -> JsonResponse:
+    found = selectors.status_list(list_uuid)
+    if found is None:
+        raise Http404("No status list has this address.")
+    return _json(found.credential, "application/vc+ld+json")
+
+
+# ---------------------------------------------------------------------------- verifier
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        summary = selectors.verify_text(form.raw())
+    return render(request, "credentials/verify.html", {"form": form, "summary": summary})
