@@ -170,7 +170,8 @@ def test_files_are_served_only_through_fresh_signed_urls(
     assert b"".join(part.streaming_content) == data[100:200]
     assert anonymous.get(url, headers={"Range": f"bytes={len(data)}-"}).status_code == 416
 
-    other_key = url.replace("lesson.mp4", "poster.jpg")
+    other_key = url.replace("original.mp4", "poster.jpg")
+    assert other_key != url
     assert anonymous.get(other_key).status_code == 403
     expires = int(time.time()) - 1
     signature = local._signature(local._FILE_SALT, upload.key, "video/mp4", "", expires)
