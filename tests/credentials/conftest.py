@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from microcred.credentials import Ed25519Key
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "ob3-fixtures"
+from .helpers import FIXTURES, load_fixture
+
+# In-repo copies (see fixtures/README.md), so no test depends on a path outside the repository.
 TEST_VECTOR = FIXTURES / "test-vector"
 
-
-def load_fixture(name: str) -> dict:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+__all__ = ["FIXTURES", "TEST_VECTOR", "load_fixture"]
 
 
 @pytest.fixture

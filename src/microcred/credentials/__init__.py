@@ -25,11 +25,12 @@ Public API::
   ship, `SigningError` for an already-signed credential or a naive `created`.
 - `verify_credential(credential, resolver=resolve_offline, now=None) -> VerificationReport`:
   never raises; checks "json-ld", "signature" (each proof; eddsa-rdfc-2022 and legacy eddsa-2022),
-  "key", "proof purpose", "dates"; "schema" and "status" are reported as skipped for now. A
-  `resolver(verification_method) -> ResolvedKey` plugs in other key sources (our issuers' did:web
-  documents); the default resolves did:key and `<url>#z6Mk...` ids offline.
+  "key", "proof purpose", "dates", and reports "schema" and "status" as skipped: the Django side,
+  `selectors.verify(document)`, adds those two checks (JSON Schema, status lists) and resolves our
+  issuers' did:web keys. A `resolver(verification_method) -> ResolvedKey` plugs in other key
+  sources; the default resolves did:key and `<url>#z6Mk...` ids offline.
 - `canonicalize(document) -> str`: RDFC-1.0 canonical N-Quads (identical to pyld's, much faster;
-  see rdf.py for the two places pyld departs from the specification).
+  see rdf.py for the two places pyld departs from the specification, and for repeated quads).
 - `check_terms(document)`: the signing guard on its own.
 - `generate_key()`, `Ed25519Key(seed)`, `Ed25519Key.from_secret_key_multibase(...)`,
   `did_key_for(key)`, `did_key_verification_method(key)`, `public_key_from_multibase(...)`.

@@ -183,7 +183,11 @@ class _Canonicalizer:
 
 
 def canonicalize_quads(quads: Iterable[Quad]) -> str:
-    """Canonical N-Quads of a dataset (quads must be distinct, as in a set)."""
+    """Canonical N-Quads of a dataset: one line per quad, a repeated quad included.
+
+    Repeats come from toRdf (an empty list twice on a node); pyld and rdf-canonize both hash and
+    write every occurrence, so this does too.
+    """
     return _Canonicalizer(quads).run()
 
 

@@ -2,6 +2,13 @@
 
 It mirrors pyld's expansion step by step for what credentials use and raises `Fallback` for
 anything else, so callers can hand those documents to pyld whole.
+
+The quads come out as pyld's (and jsonld.js's) node map lets them through, not as a set: a value
+is added to a node's property unless an equal one is already there (same @id; or same @value,
+@type and @language), and a list is always added. So an empty list met twice on the same node
+(`"allowedValue": []` on two occurrences of one @id, or `[{"@list": []}, {"@list": []}]`) is the
+same `rdf:nil` quad twice, and so are `"1"` typed xsd:integer and the number 1; both reference
+implementations keep such repeats and canonicalize each one as a line of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +39,21 @@ class _List:
         self.items = items
 
 
+class _Literal:
+    """A literal's N-Quads term, and what pyld compares to tell equal values apart."""
+
+    __slots__ = ("key", "term")
+
+    def __init__(self, term: str, key: tuple) -> None:
+        self.term = term
+        self.key = key
+
+
+def _value_key(value: Any, datatype: str | None, language: str | None) -> tuple:
+    # pyld's compare_values: equal @value (a boolean never equals a number), @type and @language.
+    return (value, value.__class__ is bool, datatype, language)
+
+
 class _Relative:
     """An IRI reference that is not absolute: its triple is dropped, as toRdf requires."""
 
@@ -40,7 +62,7 @@ _RELATIVE = _Relative()
 
 # Serialized terms of IRIs and string literals met before (achievement ids, rubric names...).
 _IRI_TERMS: dict[str, str] = {}
-_STRING_LITERALS: dict[tuple, str] = {}
+_STRING_LITERALS: dict[tuple, _Literal] = {}
 
 
 def arrayify(value: Any) -> list:
@@ -51,10 +73,17 @@ class _Walk:
     """One document's deserialization to quads."""
 
     def __init__(self) -> None:
-        self.quads: set[Quad] = set()
+        self.quads: list[Quad] = []
+        self.seen: set[tuple] = set()  # the values each node already has (see add)
         self.issues: list[str] = []
         self.labels: dict[str, str] = {}
         self.counter = 0
+
+    def add(self, quad: Quad, key: tuple) -> None:
+        """Adds the quad unless its node already has an equal value (pyld's add_value)."""
+        if key not in self.seen:
+            self.seen.add(key)
+            self.quads.append(quad)
 
     def fresh(self) -> str:
         self.counter += 1
@@ -122,9 +151,9 @@ class _Walk:
             raise Fallback
         if isinstance(value, str):
             key = (value, type_, plan.language, plan.direction)
-            term = _STRING_LITERALS.get(key)
-            if term is not None:
-                return term
+            cached = _STRING_LITERALS.get(key)
+            if cached is not None:
+                return cached
         datatype = language = None
         if type_ is not None and type_ not in ("@id", "@vocab", "@none"):
             datatype = type_
@@ -135,9 +164,10 @@ class _Walk:
         term = nquads.value_literal(value, datatype, language)
         if term is None:
             raise Fallback
+        literal = _Literal(term, _value_key(value, datatype, language))
         if isinstance(value, str) and len(value) <= 200 and len(_STRING_LITERALS) < CACHE_LIMIT * 4:
-            _STRING_LITERALS[key] = term
-        return term
+            _STRING_LITERALS[key] = literal
+        return literal
 
     def expand_object(
         self,
@@ -218,7 +248,7 @@ class _Walk:
         element: dict,
         keys: list[tuple[str, TermPlan]],
         type_key: str | None,
-    ) -> str | None:
+    ) -> _Literal | None:
         seen: set[str] = set()
         value: Any = None
         datatype = language = None
@@ -245,7 +275,7 @@ class _Walk:
             else:
                 raise Fallback
         if datatype == "@json":
-            return nquads.value_literal(value, "@json", None)
+            return _json_literal(value)
         if type_key is not None:
             first = arrayify(element[type_key])[0] if element[type_key] else None
             if isinstance(first, str) and ctx.vocab(first) == "@json":
@@ -263,7 +293,7 @@ class _Walk:
         term = nquads.value_literal(value, datatype, language)
         if term is None:
             raise Fallback
-        return term
+        return _Literal(term, _value_key(value, datatype, language))
 
     def node_object(
         self,
@@ -328,7 +358,8 @@ class _Walk:
                     raise Fallback
                 term = self.reference(type_ctx.vocab(name), "type")
                 if emit and term is not _RELATIVE:
-                    self.quads.add((subject, RDF_TYPE, term, graph))
+                    # Kept apart from values of an rdf:type property, as in pyld's node map.
+                    self.add((subject, RDF_TYPE, term, graph), (subject, "@type", term, graph))
 
         if graph_key is not None:
             contents = element[graph_key]
@@ -367,7 +398,7 @@ class _Walk:
             emit = False
 
         if plan.json:
-            items: list = [nquads.value_literal(value, "@json", None)]
+            items: list = [_json_literal(value)]
             if plan.list:
                 items = [_List(items)]
         elif plan.graph:
@@ -385,7 +416,8 @@ class _Walk:
                 if isinstance(expanded, _List):
                     raise Fallback
                 if emit:
-                    self.quads.add((subject, predicate, name, graph))
+                    quad = (subject, predicate, name, graph)
+                    self.add(quad, quad)
             return
         else:
             expanded = self.expand(term_ctx, key, value, graph, False)
@@ -399,9 +431,16 @@ class _Walk:
         for item in items:
             if item is _RELATIVE:
                 continue
-            if isinstance(item, _List):
-                item = self.list_head(item, graph)
-            self.quads.add((subject, predicate, item, graph))
+            if item.__class__ is _Literal:
+                self.add(
+                    (subject, predicate, item.term, graph), (subject, predicate, item.key, graph)
+                )
+            elif item.__class__ is _List:
+                # Lists are never equal to one another: each is added, an empty one as rdf:nil.
+                self.quads.append((subject, predicate, self.list_head(item, graph), graph))
+            else:
+                quad = (subject, predicate, item, graph)
+                self.add(quad, quad)
 
     def list_head(self, lst: _List, graph: str) -> str:
         if not lst.items:
@@ -411,16 +450,35 @@ class _Walk:
         for index, item in enumerate(lst.items):
             if item is _RELATIVE:
                 raise Fallback
-            if isinstance(item, _List):
+            if item.__class__ is _Literal:
+                item = item.term
+            elif item.__class__ is _List:
                 item = self.list_head(item, graph)
-            self.quads.add((node, RDF_FIRST, item, graph))
+            # Every list node is new, so none of these can repeat.
+            self.quads.append((node, RDF_FIRST, item, graph))
             rest = RDF_NIL if index == last else self.fresh()
-            self.quads.add((node, RDF_REST, rest, graph))
+            self.quads.append((node, RDF_REST, rest, graph))
             node = rest
         return head
 
 
-def walk_document(document: Any) -> tuple[set[Quad], list[str]]:
+def _json_literal(value: Any) -> _Literal:
+    term = nquads.value_literal(value, "@json", None)
+    if term is None:
+        raise Fallback
+    return _Literal(term, ("@json", _frozen(value)))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for JSON data, equal exactly when the data are == (as pyld compares)."""
+    if isinstance(value, dict):
+        return frozenset((name, _frozen(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return ("@list", tuple(_frozen(item) for item in value))
+    return value
+
+
+def walk_document(document: Any) -> tuple[list[Quad], list[str]]:
     """The document's quads and what it loses on the way (raises Fallback when unsure)."""
     walk = _Walk()
     ctx = initial_context()

@@ -20,6 +20,12 @@ generated documents), except where pyld departs from the specification:
 - a *string* typed xsd:double stays as written (jsonld.js); pyld rewrites it as a double (a
   document that takes the pyld path keeps that quirk; credentials never contain such strings).
 
+Like pyld and jsonld.js, and unlike a strict reading of RDF (where a dataset is a set), a quad can
+occur twice: each list is its own value, so an empty list twice on one node (two occurrences of
+the same @id with `"allowedValue": []`) gives `rdf:nil` twice, and both references canonicalize
+each occurrence as a line of its own. Signatures must agree with theirs, so ours do too (see
+fast_rdf.py for which repeats are kept).
+
 The walk also records what the document loses on the way to RDF (terms the contexts do not
 define, types and ids that are not absolute IRIs): `Dataset.issues`, which the signing guard
 turns into an error.
@@ -57,7 +63,7 @@ class UndefinedTermError(ValueError):
 
 @dataclass
 class Dataset:
-    quads: set[Quad]
+    quads: list[Quad]  # in no particular order; may repeat a quad, as toRdf does (see above)
     issues: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -106,7 +112,7 @@ def _with_pyld(document: Any) -> Dataset:
     issuer = IdentifierIssuer("_:b")
     node_map: dict[str, dict] = {"@default": {}}
     processor._create_node_map(expanded, node_map, "@default", issuer)
-    quads: set[Quad] = set()
+    quads: list[Quad] = []
     for graph_name, graph in node_map.items():
         if graph_name == "@default":
             name = ""
@@ -115,7 +121,7 @@ def _with_pyld(document: Any) -> Dataset:
         else:
             continue
         for triple in processor._graph_to_rdf(graph, issuer, options):
-            quads.add(
+            quads.append(
                 (
                     _pyld_term(triple["subject"]),
                     _pyld_term(triple["predicate"]),

@@ -2,7 +2,9 @@
 
 `verify_credential` never raises on bad input: a credential that is not JSON-LD, names an unknown
 context, has no proof or a broken one gets a report whose failed check says so in plain words.
-Checks still to come with later work (JSON Schema, status list) are reported as skipped.
+This core needs no database and does no I/O, so it reports "schema" and "status" as skipped;
+`selectors.verify` (behind the verifier page and the verify API) replaces those two with the
+real checks: the JSON Schema (schema.py) and each credentialStatus entry (status_list.py).
 """
 
 from __future__ import annotations
