@@ -8,6 +8,10 @@ import pytest
 
 from microcred.orgs.models import Membership, Organization, User
 
+# The browser harness (chromium + axe-core) is a plugin so that any test module, not only those
+# under tests/e2e, can take the `page` fixture without starting a second Playwright.
+pytest_plugins = ["tests.e2e.harness"]
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):

@@ -11,6 +11,11 @@ urlpatterns = [
     path("vetting/", include("microcred.catalog.urls_vetting")),
     path("manage/", include("microcred.orgs.urls")),
     path("uploads/", include("microcred.earning.urls_uploads")),
+    path("earn/", include("microcred.earning.urls")),
+    path("", include("microcred.credentials.urls")),
+    path("notifications/", include("microcred.notifications.urls")),
+    path("evidence/", include("microcred.earning.urls_evidence")),
+    path("assess/", include("microcred.assessment.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
 
-from . import conftest
+from . import harness
 
 
 class Account(NamedTuple):
@@ -34,12 +34,12 @@ def exact(text: str) -> re.Pattern[str]:
 
 # ---------------------------------------------------------------------------- signing in and out
 def sign_in_as(page: Page, account: Account) -> None:
-    conftest.sign_in(page, account.email, account.password)
+    harness.sign_in(page, account.email, account.password)
     expect(main_nav(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def sign_out(page: Page) -> None:
-    conftest.sign_out(page)
+    harness.sign_out(page)
     expect(main_nav(page).get_by_role("link", name="Sign in")).to_be_visible()
 
 

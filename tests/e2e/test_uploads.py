@@ -16,7 +16,7 @@ from microcred.earning.uploads.backends import default_backend
 from microcred.earning.views_uploads import LIBRARY_POLICY
 from tests.earning.uploading import MiB, padded_mp4
 
-from .conftest import sign_in
+from .harness import sign_in
 
 PART = 16 * MiB  # the part size uploader.js picks for files of this size
 

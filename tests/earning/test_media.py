@@ -124,7 +124,11 @@ def test_processing_again_replaces_the_earlier_results(upload_file, tmp_path):
     again = processing.process_upload(upload.pk)
     assert (again.poster_key, again.playable_key) == (first_poster, first_copy)
     folder = Path(default_storage.path(first_poster)).parent
-    assert sorted(p.name for p in folder.iterdir()) == ["original.mov", "playable.mp4", "poster.jpg"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "original.mov",
+        "playable.mp4",
+        "poster.jpg",
+    ]
 
 
 def test_duration_messages_name_the_actual_and_the_needed_length():

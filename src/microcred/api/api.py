@@ -11,3 +11,6 @@ api = NinjaAPI(
     urls_namespace="api-1.0.0",
 )
 api.add_router("/catalog/", catalog_router)
+api.add_router("/credentials/", "microcred.credentials.api.router")
+api.add_router("/assessment/", "microcred.assessment.api.router")
+api.add_router("/earning/", "microcred.earning.api.router")

@@ -326,3 +326,31 @@ class Submission(models.Model):
             if stored is not None and stored != self.snapshot:
                 raise FrozenSubmissionError("A submitted portfolio never changes.")
         super().save(*args, **kwargs)
+
+
+class EvidenceShare(models.Model):
+    """The earner lets a coach see an attempt's evidence (DESIGN.md invariant 6). Revoking
+    keeps the row, so who could see what, and when, stays on record."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="shares")
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="evidence_shares"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "coach"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_share_per_coach",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt} shared with {self.coach}"

@@ -337,6 +337,9 @@ _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.VETTING_REVIEWER, "Vetting queue", "vetting:queue"),
     (Role.RECOGNIZER_ADMIN, "Approvals for use", "vetting:approvals"),
     (Role.PROGRAM_ADMIN, "Organizations and people", "orgs:manage"),
+    (Role.ISSUER_ADMIN, "Issuer profile", "credentials:issuers"),
+    (Role.ASSESSOR, "My scoring queue", "assessment:queue"),
+    (Role.SCORING_LEAD, "Assessors", "assessment:profiles"),
 ]
 
 
@@ -379,11 +382,24 @@ def next_steps_for(user: Any) -> list[NextStep]:
             "Decide which vetted micro-credentials count for license renewal and other uses.",
             "Open approvals", reverse("vetting:approvals"),
         ))
+    if Role.ISSUER_ADMIN in roles:
+        steps.append(NextStep(
+            "Keep your issuer ready to sign",
+            "Check the details your credentials show, and replace the signing key when needed.",
+            "Open the issuer profile", reverse("credentials:issuers"),
+        ))
     if Role.PROGRAM_ADMIN in roles or getattr(user, "is_superuser", False):
         steps.append(NextStep(
             "Run the program",
             "Manage districts, schools and people, or import them from a spreadsheet.",
             "Manage organizations", reverse("orgs:manage"),
+        ))
+    if getattr(user, "is_authenticated", False) and user.awards.exists():
+        steps.append(NextStep(
+            "Share your credentials",
+            "Each micro-credential you earned is a signed credential: share its page or "
+            "download it.",
+            "Open my credentials", reverse("credentials:mine"),
         ))
     if Role.EARNER in roles or not steps:
         steps.append(NextStep(

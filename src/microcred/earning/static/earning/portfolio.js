@@ -44,6 +44,7 @@
     const limit = parseInt(form.dataset.wordLimit, 10) || 0
     let timer = null
     let saved = textarea.value
+    let inFlight = null
 
     function showCount () {
       const words = countWords(textarea.value)
@@ -64,12 +65,15 @@
       }
       const value = textarea.value
       status.textContent = 'Saving…'
+      inFlight = postForm(form.action, new FormData(form), csrfToken(form))
       try {
-        const data = await postForm(form.action, new FormData(form), csrfToken(form))
+        const data = await inFlight
         saved = value
         status.textContent = `Draft saved at ${data.saved}.`
       } catch (err) {
         status.textContent = `Not saved: ${err.message}`
+      } finally {
+        inFlight = null
       }
     }
 
@@ -79,6 +83,14 @@
       timer = setTimeout(save, AUTOSAVE_DELAY)
     })
     textarea.addEventListener('blur', save)
+    // Clicking Save blurs the box first: let that autosave finish, then post the form, so
+    // the two saves never race each other.
+    form.addEventListener('submit', (event) => {
+      clearTimeout(timer)
+      if (!inFlight) return
+      event.preventDefault()
+      inFlight.catch(() => {}).then(() => form.submit())
+    })
     showCount()
   }
 

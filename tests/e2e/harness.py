@@ -1,5 +1,7 @@
-"""Browser tests: Playwright drives Debian's chromium (or Playwright's own build where that is
-missing) against Django's live server. axe-core audits every page a test loads; any WCAG 2.x
+"""Browser-test harness, loaded as a pytest plugin by tests/conftest.py.
+
+Playwright drives Debian's chromium (or Playwright's own build where that is missing) against
+Django's live server. axe-core audits every page a test loads; any WCAG 2.x
 A/AA violation fails the test that visited the page."""
 
 from __future__ import annotations

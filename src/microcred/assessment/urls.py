@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessment"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("assignments/<int:pk>/", views.score, name="score"),
+    path("assignments/<int:pk>/decline/", views.decline, name="decline"),
+    path("me/", views.me, name="me"),
+    path("me/pause/", views.pause, name="pause"),
+    path("assessors/", views.profiles, name="profiles"),
+    path("assessors/new/", views.profile_edit, name="profile_new"),
+    path("assessors/<int:pk>/", views.profile_edit, name="profile_edit"),
+    path("unassigned/", views.unassigned, name="unassigned"),
+    path("unassigned/<int:pk>/assign/", views.assign_now, name="assign_now"),
+]

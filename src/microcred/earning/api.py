@@ -1,0 +1,312 @@
+"""The earner's JSON API: start an attempt, read the portfolio, save text, attach an upload,
+add a note on video, submit, withdraw, read decisions. Session auth (with CSRF), and the same
+services and selectors as the pages, so both refuse the same things with the same words.
+
+Someone else's attempt answers 404, like a missing one. Refusals answer 400 with
+{"detail": "<plain-language message>"}.
+"""
+
+# No `from __future__ import annotations`: django-ninja reads these annotations at run time.
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
+
+from . import selectors, services
+from .models import Artifact, Attempt, Submission, Upload
+
+router = Router(tags=["earning"], auth=django_auth)
+
+
+def refusals(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A service's ValidationError becomes 400 with its messages; "not yours" becomes 404."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ValidationError as exc:
+            raise HttpError(400, " ".join(exc.messages)) from exc
+        except PermissionDenied as exc:
+            raise Http404("There is no such attempt.") from exc
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------- schemas
+class StartIn(Schema):
+    micro_credential: str = Field(description="The micro-credential's slug, as in its URL.")
+    use: str = Field("", description="Where pre-approval is required: what it should count for.")
+    rationale: str = Field("", max_length=3000, description="Where pre-approval is required.")
+
+
+class AnnotationOut(Schema):
+    id: int
+    seconds: int
+    component: int | None
+    note: str
+
+
+class ArtifactOut(Schema):
+    id: int
+    upload: UUID
+    filename: str
+    size: int
+    content_type: str
+    duration_seconds: float | None
+    problem: str | None
+    annotations: list[AnnotationOut]
+
+
+class PartOut(Schema):
+    requirement: int
+    title: str
+    kind: str
+    instructions: str
+    word_limit: int | None
+    text: str
+    words: int
+    artifacts: list[ArtifactOut]
+    missing: list[str]
+
+
+class AttemptOut(Schema):
+    id: UUID
+    micro_credential: str
+    version: int
+    title: str
+    status: str
+    status_label: str
+    team: str | None
+    complete: bool
+    parts: list[PartOut]
+
+
+class TextIn(Schema):
+    text: str
+
+
+class TextOut(Schema):
+    words: int
+
+
+class AttachIn(Schema):
+    upload: UUID
+
+
+class AnnotationIn(Schema):
+    seconds: int = Field(ge=0, description="Where in the video, in seconds.")
+    component: int | None = Field(None, description="A rubric component of this version.")
+    note: str = Field(max_length=2000)
+
+
+class DecisionOut(Schema):
+    outcome: str
+    band: str
+    total_points: int
+    max_points: int
+    overall_feedback: str
+
+
+class SubmissionOut(Schema):
+    number: int
+    status: str
+    submitted_at: datetime
+    decision: DecisionOut | None
+
+
+# ---------------------------------------------------------------------------- helpers
+def _attempt_out(attempt: Attempt) -> AttemptOut:
+    portfolio = selectors.portfolio(attempt)
+    parts = [
+        PartOut(
+            requirement=item.requirement.pk,
+            title=item.requirement.title,
+            kind=item.requirement.kind,
+            instructions=item.requirement.instructions,
+            word_limit=item.requirement.word_limit,
+            text=item.text,
+            words=item.words,
+            artifacts=[
+                ArtifactOut(
+                    id=a.artifact.pk,
+                    upload=a.upload.pk,
+                    filename=a.upload.filename,
+                    size=a.upload.size,
+                    content_type=a.upload.content_type,
+                    duration_seconds=a.upload.duration_seconds,
+                    problem=a.problem,
+                    annotations=[_annotation_out(n) for n in a.annotations],
+                )
+                for a in item.artifacts
+            ],
+            missing=item.problems,
+        )
+        for item in portfolio.items
+    ]
+    return AttemptOut(
+        id=attempt.uuid,
+        micro_credential=attempt.version.micro_credential.slug,
+        version=attempt.version.number,
+        title=attempt.version.title,
+        status=attempt.status,
+        status_label=attempt.get_status_display(),
+        team=attempt.team.name if attempt.team else None,
+        complete=portfolio.complete,
+        parts=parts,
+    )
+
+
+def _annotation_out(annotation: Any) -> AnnotationOut:
+    return AnnotationOut(
+        id=annotation.pk,
+        seconds=annotation.seconds,
+        component=annotation.rubric_component_id,
+        note=annotation.note,
+    )
+
+
+def _submission_out(submission: Submission) -> SubmissionOut:
+    feedback = selectors.feedback_for(submission)
+    decision = None
+    if feedback is not None:
+        decision = DecisionOut(
+            outcome=feedback.outcome,
+            band=feedback.band,
+            total_points=feedback.total_points,
+            max_points=feedback.max_points,
+            overall_feedback=feedback.overall_feedback,
+        )
+    return SubmissionOut(
+        number=submission.number,
+        status=submission.status,
+        submitted_at=submission.submitted_at,
+        decision=decision,
+    )
+
+
+def _attempt(request: HttpRequest, attempt_id: UUID) -> Attempt:
+    return selectors.attempt_for(request.user, attempt_id)
+
+
+def _requirement(attempt: Attempt, requirement_id: int) -> EvidenceRequirement:
+    return get_object_or_404(EvidenceRequirement, pk=requirement_id, version_id=attempt.version_id)
+
+
+# ---------------------------------------------------------------------------- endpoints
+@router.post("/attempts", response={200: AttemptOut, 201: AttemptOut})
+@refusals
+def start_attempt(request: HttpRequest, payload: StartIn) -> Status[AttemptOut]:
+    """Start an attempt at the current version (or get the open one back: 200)."""
+    version = MicroCredentialVersion.objects.filter(
+        micro_credential__slug=payload.micro_credential,
+        status=MicroCredentialVersion.Status.PUBLISHED,
+    ).first()
+    if version is None:
+        raise HttpError(404, "There is no such micro-credential taking new attempts.")
+    attempt, created = services.start_attempt(
+        version, user=request.user, use=payload.use, rationale=payload.rationale
+    )
+    return Status(201 if created else 200, _attempt_out(attempt))
+
+
+@router.get("/attempts/{attempt_id}", response=AttemptOut)
+def get_attempt(request: HttpRequest, attempt_id: UUID) -> AttemptOut:
+    """The portfolio: every part with its work and what is still missing."""
+    return _attempt_out(_attempt(request, attempt_id))
+
+
+@router.put("/attempts/{attempt_id}/parts/{requirement_id}/text", response=TextOut)
+@refusals
+def save_text(
+    request: HttpRequest, attempt_id: UUID, requirement_id: int, payload: TextIn
+) -> TextOut:
+    attempt = _attempt(request, attempt_id)
+    requirement = _requirement(attempt, requirement_id)
+    services.save_text(attempt, requirement, user=request.user, text=payload.text)
+    return TextOut(words=selectors.word_count(payload.text))
+
+
+@router.post("/attempts/{attempt_id}/parts/{requirement_id}/files", response={201: ArtifactOut})
+@refusals
+def attach_upload(
+    request: HttpRequest, attempt_id: UUID, requirement_id: int, payload: AttachIn
+) -> Status[ArtifactOut]:
+    """Attach a finished upload (see /uploads/api/) to a file part."""
+    attempt = _attempt(request, attempt_id)
+    requirement = _requirement(attempt, requirement_id)
+    upload = Upload.objects.filter(pk=payload.upload, owner=request.user).first()
+    if upload is None:
+        raise HttpError(404, "There is no such upload among your files.")
+    artifact = services.attach_upload(attempt, requirement, user=request.user, upload=upload)
+    view = next(
+        a
+        for item in selectors.portfolio(attempt).items
+        for a in item.artifacts
+        if a.artifact.pk == artifact.pk
+    )
+    return Status(
+        201,
+        ArtifactOut(
+            id=artifact.pk,
+            upload=upload.pk,
+            filename=upload.filename,
+            size=upload.size,
+            content_type=upload.content_type,
+            duration_seconds=upload.duration_seconds,
+            problem=view.problem,
+            annotations=[],
+        ),
+    )
+
+
+@router.post(
+    "/attempts/{attempt_id}/files/{artifact_id}/annotations", response={201: AnnotationOut}
+)
+@refusals
+def add_annotation(
+    request: HttpRequest, attempt_id: UUID, artifact_id: int, payload: AnnotationIn
+) -> Status[AnnotationOut]:
+    attempt = _attempt(request, attempt_id)
+    artifact = get_object_or_404(Artifact, pk=artifact_id, evidence__attempt=attempt)
+    annotation = services.add_annotation(
+        artifact,
+        user=request.user,
+        seconds=payload.seconds,
+        component_id=payload.component,
+        note=payload.note,
+    )
+    return Status(201, _annotation_out(annotation))
+
+
+@router.post("/attempts/{attempt_id}/submit", response={201: SubmissionOut})
+@refusals
+def submit(request: HttpRequest, attempt_id: UUID) -> Status[SubmissionOut]:
+    """Freeze the portfolio as the next submission; 400 with what is missing otherwise."""
+    submission = services.submit(_attempt(request, attempt_id), user=request.user)
+    return Status(201, _submission_out(submission))
+
+
+@router.post("/attempts/{attempt_id}/submissions/{number}/withdraw", response=SubmissionOut)
+@refusals
+def withdraw(request: HttpRequest, attempt_id: UUID, number: int) -> SubmissionOut:
+    attempt = _attempt(request, attempt_id)
+    submission = get_object_or_404(Submission, attempt=attempt, number=number)
+    return _submission_out(services.withdraw(submission, user=request.user))
+
+
+@router.get("/attempts/{attempt_id}/submissions", response=list[SubmissionOut])
+def submissions(request: HttpRequest, attempt_id: UUID) -> list[SubmissionOut]:
+    """Every submission, newest first, with its decision and overall feedback once decided."""
+    attempt = _attempt(request, attempt_id)
+    return [_submission_out(s) for s in selectors.submissions_of(attempt)]

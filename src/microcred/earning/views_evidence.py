@@ -1,0 +1,141 @@
+"""Evidence files behind short-lived links, and the page where an earner chooses which
+coaches may see their evidence. Access rules live in evidence_access; views translate HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import rules
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import storages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import evidence_access as access
+from .models import Attempt, Upload
+from .uploads.serving import ranged_file_response
+
+_TEXT = "text/plain; charset=utf-8"
+_PRIVATE = "private, no-store"
+
+
+def _refused(message: str) -> HttpResponse:
+    response = HttpResponse(message, status=403, content_type=_TEXT)
+    response["Cache-Control"] = _PRIVATE
+    return response
+
+
+@require_GET
+def evidence_file(request: HttpRequest) -> HttpResponse:
+    """Stream a file through a link from `evidence_access.signed_url` (local disk)."""
+    try:
+        grant = access.read_link(request.GET.get("token", ""))
+    except access.LinkExpired:
+        return _refused("This link has expired. Go back to the page and open the file again.")
+    except access.LinkInvalid:
+        return _refused("This link is not valid. Go back to the page and open the file from there.")
+    # A link works only for the person it was made for, and only while they still have
+    # access (a coach whose share was revoked loses it at once).
+    if not request.user.is_authenticated or request.user.pk != grant.user_id:
+        raise Http404
+    upload = Upload.objects.filter(pk=grant.upload_id).first()
+    reason = access.upload_access(request.user, upload)[0] if upload else None
+    if upload is None or reason is None:
+        raise Http404
+    found = access.stored_file(upload, grant.variant, blind=reason is access.Access.ASSESSOR)
+    if found is None:
+        raise Http404
+    response = ranged_file_response(request, storages["default"], found.key, found.content_type, "")
+    if response.status_code in (200, 206):
+        response["Content-Disposition"] = found.disposition
+    response["Cache-Control"] = _PRIVATE
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def open_file(request: HttpRequest, upload_id: UUID, variant: str) -> HttpResponse:
+    """A stable address for pages to link to: checks access, then sends the browser on to a
+    fresh short-lived link."""
+    upload = get_object_or_404(Upload, pk=upload_id)
+    if variant not in access.Variant:
+        raise Http404
+    try:
+        url = access.signed_url(request.user, upload, variant=variant)
+    except PermissionDenied:
+        raise Http404 from None  # someone else's evidence does not exist, as far as they know
+    if not url:
+        raise Http404("This file is not ready yet.")
+    response = redirect(url)
+    response["Cache-Control"] = _PRIVATE
+    return response
+
+
+class ShareForm(forms.Form):
+    coach = forms.ModelChoiceField(
+        queryset=None,
+        label="Coach",
+        empty_label="Choose a coach",
+        help_text="Coaches at your school or district, and your own coach.",
+        error_messages={
+            "required": "Choose a coach to share your evidence with.",
+            "invalid_choice": "Choose one of the coaches in the list.",
+        },
+    )
+
+    def __init__(self, attempt: Attempt, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["coach"]
+        field.queryset = access.eligible_coaches(attempt)
+        field.label_from_instance = lambda user: (
+            user.email if user.name == user.email else f"{user.name} ({user.email})"
+        )
+
+
+def _stop_sharing(request: HttpRequest, attempt: Attempt) -> None:
+    share_id = request.POST.get("share", "")
+    share = (
+        access.active_shares(attempt).filter(pk=share_id).first() if share_id.isdigit() else None
+    )
+    if share is None:
+        messages.info(request, "That coach already cannot see this evidence.")
+    elif access.revoke_share(share, user=request.user):
+        messages.success(request, f"{share.coach.name} can no longer see this evidence.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shares(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
+    attempt = Attempt.objects.select_related("version", "school").filter(uuid=attempt_uuid).first()
+    # Asked of the rule set itself, not user.has_perm: Django lets superusers pass every has_perm,
+    # but whose coach sees the evidence is the earner's decision alone.
+    if attempt is None or not rules.has_perm("earning.share_evidence", request.user, attempt):
+        raise Http404("There is no such attempt.")
+    sharing = request.method == "POST" and "revoke" not in request.POST
+    form = ShareForm(attempt, request.POST if sharing else None)
+    if request.method == "POST":
+        if not sharing:
+            _stop_sharing(request, attempt)
+            return redirect("evidence:shares", attempt.uuid)
+        if form.is_valid():
+            coach = form.cleaned_data["coach"]
+            try:
+                access.share_with_coach(attempt, coach, user=request.user)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"{coach.name} can now see this evidence.")
+                return redirect("evidence:shares", attempt.uuid)
+    context = {
+        "attempt": attempt,
+        "form": form,
+        "shares": access.active_shares(attempt),
+        "files": access.attempt_files(attempt),
+    }
+    return render(request, "earning/evidence/shares.html", context)
