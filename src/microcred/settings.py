@@ -217,6 +217,14 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "microcred <no-reply@localhost>")
 
+# --- Program rules and credentials -------------------------------------------------------
+# Days an assessor has to score an assignment before it is reassigned.
+MICROCRED_SCORING_DAYS = int(os.environ.get("MICROCRED_SCORING_DAYS", "14"))
+# Parts a browser sends at once when uploading evidence.
+UPLOAD_PARALLEL_PARTS = int(os.environ.get("MICROCRED_UPLOAD_PARALLEL_PARTS", "4"))
+# Encrypts issuers' private signing keys at rest; required in production (see keystore.py).
+MICROCRED_CREDENTIAL_KEY = os.environ.get("MICROCRED_CREDENTIAL_KEY", "")
+
 # --- Locale ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = os.environ.get("MICROCRED_TIME_ZONE", "America/New_York")
