@@ -86,3 +86,14 @@ class VerifyForm(forms.Form):
         """What to verify: the uploaded file's bytes, else the pasted text."""
         upload = self.cleaned_data.get("file")
         return upload.read() if upload is not None else self.cleaned_data["credential"]
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why revoke this credential",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The earner and anyone who views the credential's page will see this reason. "
+        "It is also kept in the audit log.",
+        error_messages={"required": "Say why the credential is revoked (the earner sees it)."},
+    )

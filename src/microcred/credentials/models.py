@@ -146,3 +146,53 @@ class StatusList(models.Model):
         if not self.bits:
             self.bits = bytes(self.size // 8)
         super().save(*args, **kwargs)
+
+
+class IssuedCredential(models.Model):
+    """The signed OpenBadgeCredential of one Award: exactly one per award (invariant 5).
+
+    `document` is the credential exactly as signed; it is never changed afterwards (revocation
+    is a bit in the status list, not an edit), so the stored copy always verifies.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    award = models.OneToOneField(
+        "assessment.Award", on_delete=models.PROTECT, related_name="credential"
+    )
+    issuer = models.ForeignKey(
+        IssuerProfile, on_delete=models.PROTECT, related_name="issued_credentials"
+    )
+    key = models.ForeignKey(IssuerKey, on_delete=models.PROTECT, related_name="+")
+    document = models.JSONField(editable=False)
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
+    status_index = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+    # The earner decides whether anyone with the link may see the credential's page.
+    public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_list", "status_index"], name="credential_status_entry_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Credential {self.uuid}"
+
+
+class Revocation(models.Model):
+    """Why and by whom a credential was revoked; the credential itself is kept."""
+
+    credential = models.OneToOneField(
+        IssuedCredential, on_delete=models.PROTECT, related_name="revocation"
+    )
+    reason = models.TextField()
+    revoked_by = models.ForeignKey(
+        "orgs.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Revocation of {self.credential}"

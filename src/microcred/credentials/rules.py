@@ -14,7 +14,7 @@ import rules
 from microcred.orgs.models import Organization, Role
 from microcred.orgs.selectors import is_active_superuser, role_organization_ids
 
-from .models import IssuerProfile
+from .models import IssuedCredential, IssuerProfile
 
 
 def issuer_organization_id(obj: Any) -> int | None:
@@ -40,3 +40,35 @@ def administers_issuer(user: Any, obj: Any) -> bool:
 
 
 rules.add_perm("credentials.manage_issuer", is_superuser | administers_issuer)
+
+
+# ---------------------------------------------------------------------------- issued credentials
+# An earner always sees their own credential and alone decides whether others may; an issuer
+# admin of the issuing organization sees it too and may revoke it.
+
+
+@rules.predicate
+def is_public_credential(user: Any, credential: Any) -> bool:
+    return isinstance(credential, IssuedCredential) and credential.public
+
+
+@rules.predicate
+def earned_credential(user: Any, credential: Any) -> bool:
+    return (
+        isinstance(credential, IssuedCredential)
+        and user.is_authenticated
+        and credential.award.earner_id == user.pk
+    )
+
+
+@rules.predicate
+def administers_credential_issuer(user: Any, credential: Any) -> bool:
+    return isinstance(credential, IssuedCredential) and administers_issuer(user, credential.issuer)
+
+
+rules.add_perm(
+    "credentials.view_credential",
+    is_public_credential | earned_credential | is_superuser | administers_credential_issuer,
+)
+rules.add_perm("credentials.change_credential_visibility", earned_credential)
+rules.add_perm("credentials.revoke_credential", is_superuser | administers_credential_issuer)

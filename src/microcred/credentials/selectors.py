@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from microcred.orgs.models import Organization, Role
 from microcred.orgs.selectors import is_active_superuser, organizations_where
 
 from . import did
 from .keys import KeyResolutionError, ResolvedKey
-from .models import IssuerKey, IssuerProfile, StatusList
+from .models import IssuedCredential, IssuerKey, IssuerProfile, StatusList
 from .samples import OB_CONTEXTS
 from .schema import check_schema
 from .status_list import check_status
@@ -239,3 +240,56 @@ def summarize(report: VerificationReport, document: Any = None) -> ReportSummary
     else:
         headline = "Not verified: the credential carries no valid signature."
     return ReportSummary(report.verified, headline, rows, warnings, describe(document))
+
+
+# ---------------------------------------------------------------------------- issued credentials
+
+
+def _issued() -> QuerySet[IssuedCredential]:
+    return IssuedCredential.objects.select_related(
+        "award__earner",
+        "award__attempt__version__micro_credential",
+        "award__decision__band",
+        "issuer__organization",
+        "revocation",
+    )
+
+
+def issued_credential(credential_uuid: Any) -> IssuedCredential | None:
+    return _issued().filter(uuid=credential_uuid).first()
+
+
+def credentials_of(user: Any) -> QuerySet[IssuedCredential]:
+    """The user's own credentials, newest first."""
+    if not user.is_authenticated:
+        return IssuedCredential.objects.none()
+    return _issued().filter(award__earner=user)
+
+
+def all_issued() -> QuerySet[IssuedCredential]:
+    return IssuedCredential.objects.order_by("issued_at", "pk")
+
+
+@dataclass(frozen=True)
+class CredentialState:
+    state: str  # "valid", "revoked" or "expired"
+    label: str
+    detail: str
+
+
+def credential_state(credential: IssuedCredential, now: datetime | None = None) -> CredentialState:
+    """What the credential's page says about it today, in words an earner understands."""
+    revocation = getattr(credential, "revocation", None)
+    if revocation is not None:
+        return CredentialState(
+            "revoked",
+            "Revoked",
+            f"{credential.issuer.name} revoked it on {revocation.revoked_at:%B %-d, %Y}: "
+            f"{revocation.reason}",
+        )
+    valid_until = credential.document.get("validUntil")
+    if isinstance(valid_until, str):
+        ends = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
+        if ends < (now or timezone.now()):
+            return CredentialState("expired", "Expired", f"It was valid until {ends:%B %-d, %Y}.")
+    return CredentialState("valid", "Valid", f"Issued by {credential.issuer.name}; not revoked.")

@@ -3,7 +3,8 @@
 Each function checks that the actor may act (views check too; services do not trust them),
 changes what it changes in one transaction, and records an AuditEvent in the same one. Bad
 input raises ValidationError with plain messages keyed by field; nothing is written then.
-`sign_as_issuer` is what issuing (from awards) signs with.
+`sign_as_issuer` is what issuing (from awards) signs with; `issue_for_award` issues an award's
+credential exactly once, `revoke` and `set_public` are the issuer's and the earner's say over it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from microcred.assessment.models import Award
 from microcred.orgs.models import Organization
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import keystore, selectors
+from . import issuing, keystore, selectors
 from .did import verification_method
 from .keys import generate_key
-from .models import STATUS_LIST_SIZE, IssuerKey, IssuerProfile, StatusList
+from .models import (
+    STATUS_LIST_SIZE,
+    IssuedCredential,
+    IssuerKey,
+    IssuerProfile,
+    Revocation,
+    StatusList,
+)
 from .proofs import sign_credential, xsd_datetime
-from .status_list import bit_is_set, list_credential, with_bit_set
+from .status_list import bit_is_set, list_credential, status_entry, with_bit_set
 
 # What the profile form may change; the slug is fixed once credentials name it.
 PROFILE_FIELDS = ("name", "url", "email", "description", "image_url", "identifier_method")
@@ -244,3 +253,124 @@ def set_revoked(status_list: StatusList, index: int) -> bool:
         _publish(status_list)
         status_list.save(update_fields=["bits", "credential", "updated"])
     return True
+
+
+# ---------------------------------------------------------------------------- issued credentials
+
+
+def schedule_issuing(award: Any) -> None:
+    """Issue the award's credential in the background once the award is committed."""
+    from .tasks import issue_credential
+
+    transaction.on_commit(lambda: issue_credential.enqueue(award.pk))
+
+
+def _issuer_profile(award: Any) -> IssuerProfile:
+    organization = issuing.issuer_organization(award)
+    profile = IssuerProfile.objects.filter(organization=organization).first()
+    return profile or create_issuer_profile(SYSTEM, organization)
+
+
+def issue_for_award(award: Any) -> IssuedCredential:
+    """The award's signed credential, issued exactly once.
+
+    The award row is locked while we look and issue, so a retry, a second worker or a re-run
+    after a crash finds the credential the first one committed (a revoked one included) instead
+    of issuing another; the one-to-one on `award` backs this up in the database.
+    """
+    with transaction.atomic():
+        award = (
+            Award.objects.select_for_update()
+            .select_related("earner", "decision__band", "decision__submission", "attempt")
+            .get(pk=award.pk)
+        )
+        existing = IssuedCredential.objects.filter(award=award).first()
+        if existing is not None:
+            return existing
+        profile = _issuer_profile(award)
+        # allocate_index locks the issuer row until we commit: no key rotation in between,
+        # so the active key read next is the one sign_as_issuer signs with.
+        status_list, index = allocate_index(profile)
+        key = profile.keys.get(retired_at__isnull=True)
+        credential = IssuedCredential(
+            award=award,
+            issuer=profile,
+            key=key,
+            status_list=status_list,
+            status_index=index,
+            issued_at=timezone.now().replace(microsecond=0),
+        )
+        details = issuing.Issuing(
+            credential_uuid=credential.uuid,
+            issuer=selectors.profile_document(profile, standalone=False),
+            status_entry=status_entry(status_list, index),
+            issued_at=credential.issued_at,
+        )
+        unsigned = issuing.build_credential(award, details)
+        credential.document = sign_as_issuer(profile, unsigned, credential.issued_at)
+        credential.save()
+        record_audit(
+            SYSTEM,
+            "credential.issued",
+            credential,
+            organization=profile.organization,
+            data={"award": award.pk, "key": key.fragment, "status_index": index},
+        )
+    return credential
+
+
+def set_public(actor: Any, credential: IssuedCredential, public: bool) -> IssuedCredential:
+    """The earner shows or hides their credential's page (and its JSON) from everyone else."""
+    if not actor.has_perm("credentials.change_credential_visibility", credential):
+        raise PermissionDenied("Only the earner decides who may see this credential.")
+    with transaction.atomic():
+        credential = IssuedCredential.objects.select_for_update().get(pk=credential.pk)
+        if credential.public == public:
+            return credential
+        credential.public = public
+        credential.save(update_fields=["public"])
+        record_audit(
+            actor,
+            "credential.made_public" if public else "credential.made_private",
+            credential,
+            organization=credential.issuer.organization,
+        )
+    return credential
+
+
+def revoke(actor: Any, credential: IssuedCredential, reason: str) -> Revocation:
+    """Revoke for good: set the credential's status-list bit and keep why and by whom.
+
+    The credential and its document stay (history, and a verifier must still find the bit).
+    """
+    if not actor.has_perm("credentials.revoke_credential", credential):
+        raise PermissionDenied("Only an issuer admin of the issuing organization may revoke.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the credential is revoked (the earner sees it)."})
+    with transaction.atomic():
+        credential = (
+            IssuedCredential.objects.select_for_update()
+            .select_related("issuer__organization", "status_list")
+            .get(pk=credential.pk)
+        )
+        earlier = Revocation.objects.filter(credential=credential).first()
+        if earlier is not None:
+            raise ValidationError(
+                f"This credential was already revoked on {earlier.revoked_at:%B %-d, %Y}: "
+                "nothing was changed."
+            )
+        set_revoked(credential.status_list, credential.status_index)
+        revocation = Revocation.objects.create(
+            credential=credential,
+            reason=reason,
+            revoked_by=actor if getattr(actor, "pk", None) else None,
+        )
+        record_audit(
+            actor,
+            "credential.revoked",
+            credential,
+            reason=reason,
+            organization=credential.issuer.organization,
+        )
+    return revocation

@@ -14,4 +14,17 @@ urlpatterns = [
     # did:web puts the document at <identifier path>/did.json.
     path("issuers/<slug:slug>/did.json", views.did_document, name="did_document"),
     path("issuers/<slug:slug>/profile.json", views.issuer_profile_json, name="profile_json"),
+    path("credentials/mine/", views.my_credentials, name="mine"),
+    path("credentials/<uuid:credential_uuid>", views.credential_detail, name="credential"),
+    path("credentials/<uuid:credential_uuid>.json", views.credential_json, name="credential_json"),
+    path(
+        "credentials/<uuid:credential_uuid>/visibility",
+        views.credential_visibility,
+        name="credential_visibility",
+    ),
+    path(
+        "credentials/<uuid:credential_uuid>/revoke",
+        views.credential_revoke,
+        name="credential_revoke",
+    ),
 ]

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 from microcred.orgs.forms import show_service_errors
 from microcred.orgs.models import Organization
 
-from . import did, selectors, services
-from .forms import IssuerProfileForm, RotateKeyForm, VerifyForm
-from .models import IssuerProfile
+from . import did, issuing, selectors, services
+from .forms import IssuerProfileForm, RevokeForm, RotateKeyForm, VerifyForm
+from .models import IssuedCredential, IssuerProfile
 from .status_list import TTL_SECONDS
 
 
@@ -163,3 +163,101 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         summary = selectors.verify_text(form.raw())
     return render(request, "credentials/verify.html", {"form": form, "summary": summary})
+
+
+# ---------------------------------------------------------------------------- issued credentials
+
+
+def _visible_credential(request: HttpRequest, credential_uuid: UUID) -> IssuedCredential:
+    """The credential, or 404 for anyone it is hidden from: a private credential's existence
+    is not revealed."""
+    credential = selectors.issued_credential(credential_uuid)
+    if credential is None or not request.user.has_perm("credentials.view_credential", credential):
+        raise Http404("No credential is shared at this address.")
+    return credential
+
+
+def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    credential = _visible_credential(request, credential_uuid)
+    # The Verify button is a GET, so a verified page can be shared as a link.
+    summary = (
+        selectors.summarize(selectors.verify(credential.document), credential.document)
+        if "verify" in request.GET
+        else None
+    )
+    return render(
+        request,
+        "credentials/credential.html",
+        {
+            "credential": credential,
+            "award": credential.award,
+            "state": selectors.credential_state(credential),
+            "summary": summary,
+            "is_earner": request.user.has_perm(
+                "credentials.change_credential_visibility", credential
+            ),
+            "can_revoke": request.user.has_perm("credentials.revoke_credential", credential),
+            "page_url": issuing.credential_url(credential.uuid),
+        },
+    )
+
+
+def credential_json(request: HttpRequest, credential_uuid: UUID) -> JsonResponse:
+    # application/vc is the media type IANA registered for VC Data Model 2.0 credentials.
+    credential = _visible_credential(request, credential_uuid)
+    response = _json(credential.document, "application/vc")
+    response["Content-Disposition"] = f'inline; filename="{credential.uuid}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def credential_visibility(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    credential = _visible_credential(request, credential_uuid)
+    if not request.user.has_perm("credentials.change_credential_visibility", credential):
+        raise PermissionDenied
+    public = request.POST.get("public") == "1"
+    services.set_public(request.user, credential, public)
+    messages.success(
+        request,
+        "Anyone with the link can now see this credential."
+        if public
+        else "Only you can see this credential now (and its issuer).",
+    )
+    return redirect("credentials:credential", credential.uuid)
+
+
+@login_required
+def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    credential = _visible_credential(request, credential_uuid)
+    if not request.user.has_perm("credentials.revoke_credential", credential):
+        raise PermissionDenied
+    form = RevokeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.revoke(request.user, credential, form.cleaned_data["reason"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                show_service_errors(form, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+                return redirect("credentials:credential", credential.uuid)
+        else:
+            messages.success(
+                request, "Revoked. Verifiers now see it as revoked, and so does its page."
+            )
+            return redirect("credentials:credential", credential.uuid)
+    return render(
+        request,
+        "credentials/credential_revoke.html",
+        {"credential": credential, "form": form, "state": selectors.credential_state(credential)},
+    )
+
+
+@login_required
+def my_credentials(request: HttpRequest) -> HttpResponse:
+    credentials = [
+        (credential, selectors.credential_state(credential))
+        for credential in selectors.credentials_of(request.user)
+    ]
+    return render(request, "credentials/credential_list.html", {"credentials": credentials})

@@ -1,0 +1,282 @@
+"""Building the Open Badges 3.0 `OpenBadgeCredential` of an Award (unsigned; services signs it).
+
+The achievement describes the micro-credential version the earner earned (criteria, CASE
+alignments, the rubric as `ResultDescription`s); the subject carries the earner's salted, hashed
+email and their rubric result; evidence entries only say what was submitted, never its content.
+Every term used is defined by the contexts in CONTEXTS, so the signing guard passes.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.urls import reverse
+
+from microcred.assessment.models import Assignment, Award, ComponentScore
+from microcred.catalog.models import MicroCredentialVersion, OutcomeBand, Rubric, StandardItem
+from microcred.orgs.models import Organization
+from microcred.orgs.selectors import ancestor_ids
+
+from .proofs import xsd_datetime
+from .samples import OB_CONTEXTS, OB_SCHEMA, hashed_email_identity
+
+# VC 2.0, OB 3.0.3, and the OB extensions: they alone define the credentialSchema type
+# 1EdTechJsonSchemaValidator2019 (without them the signing guard rightly refuses).
+CONTEXTS = OB_CONTEXTS
+SCHEMA_VALIDATOR = "1EdTechJsonSchemaValidator2019"
+URL_NAME = "credentials:credential"
+
+
+class NoIssuer(RuntimeError):
+    """No issuer organization can be chosen for an award (none, or several and none closer)."""
+
+
+def credential_url(credential_uuid: Any) -> str:
+    return settings.SITE_URL + reverse(URL_NAME, args=[credential_uuid])
+
+
+def issuer_organization(award: Award) -> Organization:
+    """The issuer of the earner's state: an issuer organization placed under one of the
+    school's ancestors (the state agency); otherwise the site's only issuer organization."""
+    issuers = Organization.objects.filter(kind=Organization.Kind.ISSUER).order_by("pk")
+    school = award.attempt.school
+    if school is not None:
+        nearest = issuers.filter(parent_id__in=[school.pk, *ancestor_ids(school)]).first()
+        if nearest is not None:
+            return nearest
+    candidates = list(issuers[:2])
+    if len(candidates) == 1:
+        return candidates[0]
+    raise NoIssuer(
+        "No issuer organization is set up for this earner's state"
+        if not candidates
+        else "Several issuer organizations exist and none belongs to this earner's state"
+    )
+
+
+# ---------------------------------------------------------------------------- achievement
+
+
+def achievement_url(version: MicroCredentialVersion) -> str:
+    slug = version.micro_credential.slug
+    return settings.SITE_URL + reverse("catalog:version", args=[slug, version.number])
+
+
+def badge_image(title: str) -> dict[str, str]:
+    """A simple round SVG badge with the title's initials, as a data: URI (no hosting needed)."""
+    initials = "".join(word[0] for word in title.split() if word[:1].isalnum())[:3].upper()
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256" '
+        f'role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
+        '<circle cx="128" cy="128" r="120" fill="#1d4f91"/>'
+        '<circle cx="128" cy="128" r="104" fill="none" stroke="#ffffff" stroke-width="6"/>'
+        '<text x="128" y="150" text-anchor="middle" font-family="sans-serif" font-size="64" '
+        f'font-weight="bold" fill="#ffffff">{escape(initials or "MC")}</text></svg>'
+    )
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return {"id": f"data:image/svg+xml;base64,{encoded}", "type": "Image", "caption": title}
+
+
+def _alignment(item: StandardItem) -> dict[str, str]:
+    # Every standard item is a CASE CFItem; its URI is where CASE publishes it.
+    alignment = {
+        "type": ["Alignment"],
+        "targetType": "CFItem",
+        "targetName": item.abbreviated_statement or item.full_statement[:255],
+        "targetUrl": item.uri or f"urn:uuid:{item.identifier}",
+        "targetFramework": item.framework.title,
+    }
+    if item.abbreviated_statement:
+        alignment["targetDescription"] = item.full_statement
+    if item.human_coding_scheme:
+        alignment["targetCode"] = item.human_coding_scheme
+    return alignment
+
+
+def _band_id(base: str, band: OutcomeBand) -> str:
+    return f"{base}#band-{band.pk}"
+
+
+def _component_id(base: str, component_pk: int) -> str:
+    return f"{base}#rubric-component-{component_pk}"
+
+
+def rubric_score_id(base: str) -> str:
+    return f"{base}#rubric-score"
+
+
+def result_descriptions(rubric: Rubric, base: str) -> list[dict[str, Any]]:
+    """The rubric as OB 3.0 sees it: the total score with its bands as levels (the passing
+    band the required level), then each component's points."""
+    bands = list(rubric.bands.order_by("min_points"))
+    components = list(rubric.components.order_by("order"))
+    passing = next((band for band in bands if band.passing), None)
+    total: dict[str, Any] = {
+        "id": rubric_score_id(base),
+        "type": ["ResultDescription"],
+        "name": "Rubric score",
+        "resultType": "RubricScore",
+        "valueMin": "0",
+        "valueMax": str(sum(component.max_points for component in components)),
+        "rubricCriterionLevel": [
+            {
+                "id": _band_id(base, band),
+                "type": ["RubricCriterionLevel"],
+                "name": band.label,
+                "description": band.description or f"{band.min_points} to {band.max_points} points",
+                "points": str(band.min_points),
+            }
+            for band in bands
+        ],
+    }
+    if passing is not None:
+        total["requiredLevel"] = _band_id(base, passing)
+    return [
+        total,
+        *(
+            {
+                "id": _component_id(base, component.pk),
+                "type": ["ResultDescription"],
+                "name": component.title,
+                "resultType": "RubricCriterion",
+                "valueMin": "0",
+                "valueMax": str(component.max_points),
+            }
+            for component in components
+        ),
+    ]
+
+
+def criteria_narrative(version: MicroCredentialVersion, rubric: Rubric) -> str:
+    passing = rubric.bands.filter(passing=True).order_by("min_points").first()
+    requirements = ", ".join(r.title for r in version.evidence_requirements.order_by("order"))
+    threshold = (
+        f" An independent assessor scores it against the rubric; a score of "
+        f"{passing.min_points} points or more (“{passing.label}”) earns it."
+        if passing
+        else " An independent assessor scores it against the rubric."
+    )
+    competency = version.competency_statement.strip()
+    return f"{competency}\n\nThe educator submits: {requirements}.{threshold}"
+
+
+def achievement(version: MicroCredentialVersion) -> dict[str, Any]:
+    base = achievement_url(version)
+    rubric = version.rubric
+    document: dict[str, Any] = {
+        "id": base,
+        "type": ["Achievement"],
+        "achievementType": "MicroCredential",
+        "name": version.title,
+        "description": version.summary,
+        "criteria": {"id": base, "narrative": criteria_narrative(version, rubric)},
+        "image": badge_image(version.title),
+        "creditsAvailable": float(version.estimated_hours),
+        "resultDescription": result_descriptions(rubric, base),
+    }
+    items = StandardItem.objects.filter(alignments__version=version).select_related("framework")
+    alignments = [_alignment(item) for item in items]
+    if alignments:
+        document["alignment"] = alignments
+    return document
+
+
+# ---------------------------------------------------------------------------- the subject
+
+
+def _first_read_components(award: Award) -> list[ComponentScore]:
+    """The component points of the score that decided the award (the first read)."""
+    return list(
+        ComponentScore.objects.filter(
+            score__assignment__submission=award.decision.submission,
+            score__assignment__kind=Assignment.Kind.PRIMARY,
+        )
+        .select_related("rubric_component")
+        .order_by("rubric_component__order")
+    )
+
+
+def results(award: Award, base: str) -> list[dict[str, Any]]:
+    decision = award.decision
+    overall = {
+        "type": ["Result"],
+        "resultDescription": rubric_score_id(base),
+        "value": str(decision.total_points),
+        "achievedLevel": _band_id(base, decision.band),
+        "status": "Completed",
+    }
+    return [
+        overall,
+        *(
+            {
+                "type": ["Result"],
+                "resultDescription": _component_id(base, mark.rubric_component_id),
+                "value": str(mark.points),
+            }
+            for mark in _first_read_components(award)
+        ),
+    ]
+
+
+def evidence(award: Award) -> list[dict[str, str]]:
+    """What was submitted, by requirement title only: the evidence itself stays private."""
+    submission = award.decision.submission
+    version = award.attempt.version
+    parts = [
+        f"{requirement.title} ({requirement.get_kind_display().lower()})"
+        for requirement in version.evidence_requirements.order_by("order")
+    ]
+    return [
+        {
+            "type": ["Evidence"],
+            "name": f"Portfolio for “{version.title}”",
+            "description": (
+                f"Submission {submission.number}, made on "
+                f"{submission.submitted_at:%Y-%m-%d}: {'; '.join(parts)}. The evidence itself "
+                "is kept private."
+            ),
+            "genre": "Portfolio",
+        }
+    ]
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """What a credential needs besides its award, decided by the service that issues it."""
+
+    credential_uuid: Any
+    issuer: dict[str, Any]  # the embedded OB 3.0 Profile
+    status_entry: dict[str, str]
+    issued_at: datetime
+
+
+def build_credential(award: Award, issuing: Issuing) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential of `award`."""
+    version = award.attempt.version
+    achieved = achievement(version)
+    # A fresh salt per credential: the hash cannot be matched across credentials or sites.
+    identity = hashed_email_identity(award.earner.email, secrets.token_hex(16))
+    return {
+        "@context": list(CONTEXTS),
+        "id": credential_url(issuing.credential_uuid),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": issuing.issuer,
+        "validFrom": xsd_datetime(issuing.issued_at),
+        "name": version.title,
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [identity],
+            "achievement": achieved,
+            "result": results(award, achieved["id"]),
+            "creditsEarned": float(version.estimated_hours),
+        },
+        "evidence": evidence(award),
+        "credentialStatus": issuing.status_entry,
+        "credentialSchema": [{"id": OB_SCHEMA, "type": SCHEMA_VALIDATOR}],
+    }
