@@ -34,8 +34,9 @@ def test_account_pages_use_the_site_layout_and_label_every_input(client, db, nam
 
 def test_sign_in_lands_on_my_work(client, make_user):
     user = make_user(email="ana@example.org")
-    response = client.post(reverse("account_login"),
-                           {"login": "ana@example.org", "password": "pw-for-tests-1"})
+    response = client.post(
+        reverse("account_login"), {"login": "ana@example.org", "password": "pw-for-tests-1"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("web:dashboard")
     assert client.get(reverse("web:dashboard")).context["user"] == user
@@ -43,8 +44,9 @@ def test_sign_in_lands_on_my_work(client, make_user):
 
 def test_wrong_password_is_explained_in_an_error_summary(client, make_user):
     make_user(email="ana@example.org")
-    response = client.post(reverse("account_login"),
-                           {"login": "ana@example.org", "password": "wrong"})
+    response = client.post(
+        reverse("account_login"), {"login": "ana@example.org", "password": "wrong"}
+    )
     page = text_of(response)
     assert response.status_code == 200
     assert 'class="error-summary" role="alert"' in page
@@ -52,17 +54,22 @@ def test_wrong_password_is_explained_in_an_error_summary(client, make_user):
 
 
 def test_sign_up_creates_an_account(client, db):
-    response = client.post(reverse("account_signup"), {
-        "email": "New@Example.org", "password1": "a-long-Pass-phrase-9", "password2":
-        "a-long-Pass-phrase-9",
-    })
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "New@Example.org",
+            "password1": "a-long-Pass-phrase-9",
+            "password2": "a-long-Pass-phrase-9",
+        },
+    )
     assert response.status_code == 302
     assert User.objects.filter(email__iexact="new@example.org").exists()
 
 
 def test_sign_up_errors_point_at_the_field(client, db):
-    response = client.post(reverse("account_signup"),
-                           {"email": "not-an-email", "password1": "x", "password2": "y"})
+    response = client.post(
+        reverse("account_signup"), {"email": "not-an-email", "password1": "x", "password2": "y"}
+    )
     page = text_of(response)
     assert 'href="#id_email"' in page
     assert not User.objects.exists()
@@ -81,16 +88,18 @@ def test_invited_person_sets_a_password_with_the_emailed_link(
 ):
     admin = make_user(Role.PROGRAM_ADMIN, org_tree["lea1"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.add_membership(admin, org_tree["school1"], email="new@example.org",
-                                role=Role.EARNER)
+        services.add_membership(
+            admin, org_tree["school1"], email="new@example.org", role=Role.EARNER
+        )
     [message] = mailoutbox
     link = urlsplit(re.search(r"http://\S+/accounts/password/reset/key/\S+/", message.body)[0])
     # allauth moves the key from the address into the session, then shows the form.
     form_page = client.get(link.path, follow=True)
     assert "Choose your password" in text_of(form_page)
     set_url = form_page.redirect_chain[-1][0]
-    response = client.post(set_url, {"password1": "a-long-Pass-phrase-9",
-                                      "password2": "a-long-Pass-phrase-9"})
+    response = client.post(
+        set_url, {"password1": "a-long-Pass-phrase-9", "password2": "a-long-Pass-phrase-9"}
+    )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.org")
     assert user.check_password("a-long-Pass-phrase-9")

@@ -11,17 +11,21 @@ from microcred.orgs.models import AuditEvent, Role, User
 
 @pytest.fixture
 def event(org_tree, superuser) -> AuditEvent:
-    return services.record_audit(superuser, "test.thing", org_tree["lea1"],
-                                 organization=org_tree["lea1"])
+    return services.record_audit(
+        superuser, "test.thing", org_tree["lea1"], organization=org_tree["lea1"]
+    )
 
 
 @pytest.mark.parametrize("model", ["user", "organization", "membership", "auditevent"])
-def test_superuser_sees_every_list_and_record(client, superuser, org_tree, teacher, event,
-                                              model):
+def test_superuser_sees_every_list_and_record(client, superuser, org_tree, teacher, event, model):
     client.force_login(superuser)
     assert client.get(reverse(f"admin:orgs_{model}_changelist")).status_code == 200
-    obj = {"user": teacher, "organization": org_tree["lea1"],
-           "membership": teacher.memberships.get(), "auditevent": event}[model]
+    obj = {
+        "user": teacher,
+        "organization": org_tree["lea1"],
+        "membership": teacher.memberships.get(),
+        "auditevent": event,
+    }[model]
     assert client.get(reverse(f"admin:orgs_{model}_change", args=[obj.pk])).status_code == 200
 
 
@@ -34,23 +38,34 @@ def test_program_admins_without_staff_status_are_kept_out(client, lea_admin):
 
 def test_superuser_adds_a_user_by_email(client, superuser):
     client.force_login(superuser)
-    response = client.post(reverse("admin:orgs_user_add"), {
-        "email": "added@example.org", "usable_password": "true",
-        "password1": "a-long-Pass-phrase-9", "password2": "a-long-Pass-phrase-9",
-    })
+    response = client.post(
+        reverse("admin:orgs_user_add"),
+        {
+            "email": "added@example.org",
+            "usable_password": "true",
+            "password1": "a-long-Pass-phrase-9",
+            "password2": "a-long-Pass-phrase-9",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(email="added@example.org")
     assert user.check_password("a-long-Pass-phrase-9")
-    assert AuditEvent.objects.filter(action="admin.added", target_id=str(user.pk),
-                                     actor=superuser).exists()
+    assert AuditEvent.objects.filter(
+        action="admin.added", target_id=str(user.pk), actor=superuser
+    ).exists()
 
 
 def test_membership_changes_in_the_admin_are_audited(client, superuser, org_tree, teacher):
     membership = teacher.memberships.get()
     client.force_login(superuser)
-    response = client.post(reverse("admin:orgs_membership_change", args=[membership.pk]), {
-        "user": teacher.pk, "organization": org_tree["school1"].pk, "role": Role.COACH,
-    })
+    response = client.post(
+        reverse("admin:orgs_membership_change", args=[membership.pk]),
+        {
+            "user": teacher.pk,
+            "organization": org_tree["school1"].pk,
+            "role": Role.COACH,
+        },
+    )
     assert response.status_code == 302
     membership.refresh_from_db()
     assert (membership.role, membership.active) == (Role.COACH, False)
@@ -65,7 +80,9 @@ def test_audit_events_cannot_be_added_changed_or_deleted(client, superuser, even
     change_url = reverse("admin:orgs_auditevent_change", args=[event.pk])
     client.post(change_url, {"action": "rewritten", "reason": "rewritten"})
     assert client.get(reverse("admin:orgs_auditevent_delete", args=[event.pk])).status_code == 403
-    client.post(reverse("admin:orgs_auditevent_changelist"),
-                {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    client.post(
+        reverse("admin:orgs_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
     event.refresh_from_db()
     assert (event.action, event.reason) == ("test.thing", "")

@@ -8,8 +8,17 @@ from django.contrib.auth.models import AnonymousUser
 from microcred.orgs import selectors
 from microcred.orgs.models import Membership, Organization, Role, User
 
-ALL = ["state", "lea1", "lea2", "school1", "school2", "provider", "other_provider", "issuer",
-       "assess"]
+ALL = [
+    "state",
+    "lea1",
+    "lea2",
+    "school1",
+    "school2",
+    "provider",
+    "other_provider",
+    "issuer",
+    "assess",
+]
 
 
 def fresh(user: User) -> User:
@@ -17,16 +26,24 @@ def fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)
 
 
-@pytest.mark.parametrize("perm", ["orgs.manage_organization", "orgs.manage_memberships",
-                                  "orgs.import_people", "orgs.view_organization"])
+@pytest.mark.parametrize(
+    "perm",
+    [
+        "orgs.manage_organization",
+        "orgs.manage_memberships",
+        "orgs.import_people",
+        "orgs.view_organization",
+    ],
+)
 def test_state_admin_manages_the_state_tree_and_the_organizations_beside_it(
     perm, org_tree, state_admin
 ):
     assert all(state_admin.has_perm(perm, org_tree[name]) for name in ALL)
 
 
-@pytest.mark.parametrize("perm", ["orgs.manage_organization", "orgs.manage_memberships",
-                                  "orgs.import_people"])
+@pytest.mark.parametrize(
+    "perm", ["orgs.manage_organization", "orgs.manage_memberships", "orgs.import_people"]
+)
 def test_district_admin_manages_only_their_district_and_its_schools(perm, org_tree, lea_admin):
     allowed = {name for name in ALL if lea_admin.has_perm(perm, org_tree[name])}
     assert allowed == {"lea1", "school1"}
@@ -34,17 +51,21 @@ def test_district_admin_manages_only_their_district_and_its_schools(perm, org_tr
 
 def test_district_admin_reaches_organizations_created_under_their_district(org_tree, lea_admin):
     district_provider = Organization.objects.create(
-        kind=Organization.Kind.PROVIDER, name="Pine PD Office", slug="pine-pd",
+        kind=Organization.Kind.PROVIDER,
+        name="Pine PD Office",
+        slug="pine-pd",
         parent=org_tree["lea1"],
     )
     assert fresh(lea_admin).has_perm("orgs.manage_organization", district_provider)
 
 
 def test_state_admin_of_one_state_does_not_manage_another_state(org_tree, state_admin):
-    other = Organization.objects.create(kind=Organization.Kind.STATE_AGENCY, name="Other DOE",
-                                        slug="other-doe")
-    other_lea = Organization.objects.create(kind=Organization.Kind.LEA, name="Far Schools",
-                                            slug="far", parent=other)
+    other = Organization.objects.create(
+        kind=Organization.Kind.STATE_AGENCY, name="Other DOE", slug="other-doe"
+    )
+    other_lea = Organization.objects.create(
+        kind=Organization.Kind.LEA, name="Far Schools", slug="far", parent=other
+    )
     assert not state_admin.has_perm("orgs.manage_organization", other)
     assert not state_admin.has_perm("orgs.manage_organization", other_lea)
 
@@ -59,16 +80,25 @@ def test_teacher_manages_nothing_but_sees_their_own_school(org_tree, teacher):
 
 
 def test_roles_other_than_program_admin_grant_no_management(org_tree, make_user):
-    for role, org in [(Role.PRINCIPAL, "school1"), (Role.RECOGNIZER_ADMIN, "lea1"),
-                      (Role.VETTING_REVIEWER, "state"), (Role.RESEARCHER, "state")]:
+    for role, org in [
+        (Role.PRINCIPAL, "school1"),
+        (Role.RECOGNIZER_ADMIN, "lea1"),
+        (Role.VETTING_REVIEWER, "state"),
+        (Role.RESEARCHER, "state"),
+    ]:
         user = make_user(role, org_tree[org])
         assert not user.has_perm("orgs.manage_organization", org_tree[org]), role
         assert not user.has_perm("orgs.access_management"), role
 
 
 def test_superuser_passes_everything_unless_switched_off(org_tree, superuser):
-    for perm in ["orgs.manage_organization", "orgs.manage_memberships", "orgs.import_people",
-                 "orgs.view_organization", "orgs.view_audit"]:
+    for perm in [
+        "orgs.manage_organization",
+        "orgs.manage_memberships",
+        "orgs.import_people",
+        "orgs.view_organization",
+        "orgs.view_audit",
+    ]:
         assert superuser.has_perm(perm, org_tree["school2"])
     assert superuser.has_perm("orgs.add_organization", None)
     superuser.is_active = False
@@ -126,8 +156,9 @@ class TestUserHasRoleIn:
         coach = make_user(Role.COACH, org_tree["lea1"])
         assert selectors.user_has_role_in(coach, Role.COACH, org_tree["lea1"])
         assert selectors.user_has_role_in(coach, Role.COACH, org_tree["school1"])
-        assert not selectors.user_has_role_in(coach, Role.COACH, org_tree["school1"],
-                                              include_ancestors=False)
+        assert not selectors.user_has_role_in(
+            coach, Role.COACH, org_tree["school1"], include_ancestors=False
+        )
         assert not selectors.user_has_role_in(coach, Role.COACH, org_tree["school2"])
         assert not selectors.user_has_role_in(coach, Role.COACH, org_tree["state"])
         assert not selectors.user_has_role_in(coach, Role.EARNER, org_tree["lea1"])
@@ -136,8 +167,9 @@ class TestUserHasRoleIn:
         assert not selectors.user_has_role_in(AnonymousUser(), Role.EARNER, org_tree["school1"])
         assert not selectors.user_has_role_in(AnonymousUser(), Role.EARNER, None)
 
-    def test_answers_are_cached_per_user_object(self, org_tree, lea_admin,
-                                                django_assert_num_queries):
+    def test_answers_are_cached_per_user_object(
+        self, org_tree, lea_admin, django_assert_num_queries
+    ):
         user = fresh(lea_admin)
         user.has_perm("orgs.manage_organization", org_tree["lea1"])
         with django_assert_num_queries(0):
@@ -151,5 +183,6 @@ class TestUserHasRoleIn:
             org_tree["lea1"]
         ]
         assert selectors.organization_subtree_ids({org_tree["lea1"].pk}) == {
-            org_tree["lea1"].pk, org_tree["school1"].pk
+            org_tree["lea1"].pk,
+            org_tree["school1"].pk,
         }

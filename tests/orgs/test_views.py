@@ -18,8 +18,12 @@ def text_of(response) -> str:
 
 
 def snapshot() -> tuple[int, int, int, int]:
-    return (User.objects.count(), Membership.objects.count(), Organization.objects.count(),
-            AuditEvent.objects.count())
+    return (
+        User.objects.count(),
+        Membership.objects.count(),
+        Organization.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 # --- Anonymous visitors and outsiders --------------------------------------------------------
@@ -67,12 +71,16 @@ def test_teachers_are_refused_the_management_pages(client, org_tree, teacher, na
     assert client.get(reverse(name, args=args)).status_code == 403
 
 
-@pytest.mark.parametrize(("name", "args"), [
-    ("orgs:detail", ["oak"]), ("orgs:edit", ["oak"]), ("orgs:detail", ["oak-ms"]),
-    ("orgs:edit", ["dpi"]),
-])
-def test_district_admins_are_refused_other_organizations(client, org_tree, lea_admin, name,
-                                                          args):
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("orgs:detail", ["oak"]),
+        ("orgs:edit", ["oak"]),
+        ("orgs:detail", ["oak-ms"]),
+        ("orgs:edit", ["dpi"]),
+    ],
+)
+def test_district_admins_are_refused_other_organizations(client, org_tree, lea_admin, name, args):
     client.force_login(lea_admin)
     assert client.get(reverse(name, args=args)).status_code == 403
 
@@ -86,8 +94,9 @@ def test_unknown_organization_is_404(client, org_tree, state_admin):
 
 
 class TestManage:
-    def test_state_admin_sees_the_whole_tree_with_member_counts(self, client, org_tree,
-                                                                state_admin, teacher, make_user):
+    def test_state_admin_sees_the_whole_tree_with_member_counts(
+        self, client, org_tree, state_admin, teacher, make_user
+    ):
         make_user(Role.COACH, org_tree["school1"])
         client.force_login(state_admin)
         response = client.get(reverse("orgs:manage"))
@@ -97,9 +106,7 @@ class TestManage:
         state = roots[0]
         assert [n.organization.slug for n in state.children] == ["oak", "pine", "issuer"]
         pine = state.children[1]
-        assert [(n.organization.slug, n.member_count) for n in pine.children] == [
-            ("pine-es", 2)
-        ]
+        assert [(n.organization.slug, n.member_count) for n in pine.children] == [("pine-es", 2)]
         assert state.member_count == 1  # the state admin
         assert "Pine Elementary" in text_of(response)
 
@@ -120,11 +127,13 @@ class TestManage:
         with CaptureQueriesContext(connection) as small:
             client.get(reverse("orgs:manage"))
         for i in range(30):
-            school = Organization.objects.create(kind=K.SCHOOL, name=f"School {i}",
-                                                 slug=f"s{i}", parent=org_tree["lea2"])
+            school = Organization.objects.create(
+                kind=K.SCHOOL, name=f"School {i}", slug=f"s{i}", parent=org_tree["lea2"]
+            )
             Membership.objects.create(
                 user=User.objects.create_user(email=f"t{i}@example.org"),
-                organization=school, role=Role.EARNER,
+                organization=school,
+                role=Role.EARNER,
             )
         with CaptureQueriesContext(connection) as large:
             response = client.get(reverse("orgs:manage"))
@@ -145,8 +154,17 @@ class TestManage:
 
 class TestCreate:
     def data(self, org_tree, **extra):
-        return {"name": "Pine High", "kind": K.SCHOOL, "parent": org_tree["lea1"].pk,
-                "code": "", "region": "", "locale": "", "size": "", "website": "", **extra}
+        return {
+            "name": "Pine High",
+            "kind": K.SCHOOL,
+            "parent": org_tree["lea1"].pk,
+            "code": "",
+            "region": "",
+            "locale": "",
+            "size": "",
+            "website": "",
+            **extra,
+        }
 
     def test_district_admin_adds_a_school(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
@@ -154,8 +172,9 @@ class TestCreate:
         school = Organization.objects.get(name="Pine High")
         assert response.status_code == 302
         assert response["Location"] == reverse("orgs:detail", args=[school.slug])
-        assert AuditEvent.objects.filter(action="organization.created",
-                                         target_id=str(school.pk)).exists()
+        assert AuditEvent.objects.filter(
+            action="organization.created", target_id=str(school.pk)
+        ).exists()
 
     def test_posting_twice_does_not_create_a_twin(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
@@ -163,33 +182,38 @@ class TestCreate:
         response = client.post(reverse("orgs:create"), self.data(org_tree))
         assert response.status_code == 200
         assert "There is already a School named Pine High in Pine County Schools." in text_of(
-            response)
+            response
+        )
         assert Organization.objects.filter(name="Pine High").count() == 1
 
     def test_parent_outside_reach_is_refused(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
         before = snapshot()
-        response = client.post(reverse("orgs:create"),
-                               self.data(org_tree, parent=org_tree["lea2"].pk))
+        response = client.post(
+            reverse("orgs:create"), self.data(org_tree, parent=org_tree["lea2"].pk)
+        )
         assert response.status_code == 200
         assert response.context["form"].errors["parent"]
         assert snapshot() == before
 
     def test_top_level_is_refused_to_district_admins(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
-        response = client.post(reverse("orgs:create"),
-                               self.data(org_tree, kind=K.PROVIDER, parent=""))
+        response = client.post(
+            reverse("orgs:create"), self.data(org_tree, kind=K.PROVIDER, parent="")
+        )
         assert "Choose what the organization is part of." in text_of(response)
         assert not Organization.objects.filter(name="Pine High").exists()
 
-    def test_top_level_by_state_admin_is_allowed_for_providers_only(self, client, org_tree,
-                                                                    state_admin):
+    def test_top_level_by_state_admin_is_allowed_for_providers_only(
+        self, client, org_tree, state_admin
+    ):
         client.force_login(state_admin)
         client.post(reverse("orgs:create"), self.data(org_tree, kind=K.PROVIDER, parent=""))
         assert Organization.objects.get(name="Pine High").parent is None
-        response = client.post(reverse("orgs:create"),
-                               self.data(org_tree, name="Shadow DPI", kind=K.STATE_AGENCY,
-                                         parent=""))
+        response = client.post(
+            reverse("orgs:create"),
+            self.data(org_tree, name="Shadow DPI", kind=K.STATE_AGENCY, parent=""),
+        )
         assert response.context["form"].errors["kind"]  # not offered to state admins
         assert not Organization.objects.filter(name="Shadow DPI").exists()
 
@@ -217,9 +241,15 @@ class TestCreate:
 
 class TestEdit:
     def data(self, org, **extra):
-        values = {"name": org.name, "parent": org.parent_id or "", "code": org.code,
-                  "region": org.region, "locale": org.locale, "size": org.size,
-                  "website": org.website}
+        values = {
+            "name": org.name,
+            "parent": org.parent_id or "",
+            "code": org.code,
+            "region": org.region,
+            "locale": org.locale,
+            "size": org.size,
+            "website": org.website,
+        }
         if org.low_wealth:
             values["low_wealth"] = "on"
         return {**values, **extra}
@@ -227,8 +257,9 @@ class TestEdit:
     def test_district_admin_edits_their_district(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
         lea = org_tree["lea1"]
-        response = client.post(reverse("orgs:edit", args=["pine"]),
-                               self.data(lea, region="Mountains"))
+        response = client.post(
+            reverse("orgs:edit", args=["pine"]), self.data(lea, region="Mountains")
+        )
         assert response.status_code == 302
         lea.refresh_from_db()
         assert lea.region == "Mountains" and lea.low_wealth
@@ -242,16 +273,18 @@ class TestEdit:
 
     def test_other_district_cannot_be_edited_by_post(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
-        response = client.post(reverse("orgs:edit", args=["oak"]),
-                               self.data(org_tree["lea2"], region="Hacked"))
+        response = client.post(
+            reverse("orgs:edit", args=["oak"]), self.data(org_tree["lea2"], region="Hacked")
+        )
         assert response.status_code == 403
         org_tree["lea2"].refresh_from_db()
         assert org_tree["lea2"].region == "East"
 
     def test_kind_cannot_be_changed(self, client, org_tree, state_admin):
         client.force_login(state_admin)
-        client.post(reverse("orgs:edit", args=["pine"]),
-                    self.data(org_tree["lea1"], kind=K.PROVIDER))
+        client.post(
+            reverse("orgs:edit", args=["pine"]), self.data(org_tree["lea1"], kind=K.PROVIDER)
+        )
         org_tree["lea1"].refresh_from_db()
         assert org_tree["lea1"].kind == K.LEA
 
@@ -268,8 +301,9 @@ class TestDetailAndMemberships:
         members = client.get(reverse("orgs:detail", args=["pine"])).context
         assert [c.slug for c in members["children"]] == ["pine-es"]
 
-    def test_member_sees_the_organization_but_not_its_people(self, client, org_tree, teacher,
-                                                             make_user):
+    def test_member_sees_the_organization_but_not_its_people(
+        self, client, org_tree, teacher, make_user
+    ):
         colleague = make_user(Role.EARNER, org_tree["school1"], email="colleague@example.org")
         client.force_login(teacher)
         response = client.get(reverse("orgs:detail", args=["pine-es"]))
@@ -277,19 +311,21 @@ class TestDetailAndMemberships:
         assert colleague.email not in text_of(response)
         assert not response.context["can_manage"]
 
-    def test_add_a_person_by_email(self, client, org_tree, lea_admin,
-                                   django_capture_on_commit_callbacks, mailoutbox):
+    def test_add_a_person_by_email(
+        self, client, org_tree, lea_admin, django_capture_on_commit_callbacks, mailoutbox
+    ):
         client.force_login(lea_admin)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("orgs:membership_add", args=["pine-es"]),
-                                   {"email": "new@example.org", "role": Role.COACH})
+            response = client.post(
+                reverse("orgs:membership_add", args=["pine-es"]),
+                {"email": "new@example.org", "role": Role.COACH},
+            )
         assert response.status_code == 302
         user = User.objects.get(email="new@example.org")
         assert user.memberships.get().organization == org_tree["school1"]
         assert [m.to for m in mailoutbox] == [["new@example.org"]]
 
-    def test_posting_the_same_person_twice_does_not_duplicate(self, client, org_tree,
-                                                              lea_admin):
+    def test_posting_the_same_person_twice_does_not_duplicate(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
         data = {"email": "new@example.org", "role": Role.COACH}
         client.post(reverse("orgs:membership_add", args=["pine-es"]), data)
@@ -301,25 +337,32 @@ class TestDetailAndMemberships:
     def test_role_that_does_not_fit_gets_a_clear_message(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
         before = snapshot()
-        response = client.post(reverse("orgs:membership_add", args=["pine"]),
-                               {"email": "new@example.org", "role": Role.PRINCIPAL})
+        response = client.post(
+            reverse("orgs:membership_add", args=["pine"]),
+            {"email": "new@example.org", "role": Role.PRINCIPAL},
+        )
         assert response.status_code == 400
-        assert ("The role Principal cannot be held at a District (LEA); it can be held at: "
-                "School.") in text_of(response)
+        assert (
+            "The role Principal cannot be held at a District (LEA); it can be held at: School."
+        ) in text_of(response)
         assert snapshot() == before
 
     def test_adding_people_outside_reach_is_refused(self, client, org_tree, lea_admin):
         client.force_login(lea_admin)
         before = snapshot()
-        response = client.post(reverse("orgs:membership_add", args=["oak-ms"]),
-                               {"email": "new@example.org", "role": Role.EARNER})
+        response = client.post(
+            reverse("orgs:membership_add", args=["oak-ms"]),
+            {"email": "new@example.org", "role": Role.EARNER},
+        )
         assert response.status_code == 403
         assert snapshot() == before
 
     def test_members_cannot_add_people(self, client, org_tree, teacher):
         client.force_login(teacher)
-        response = client.post(reverse("orgs:membership_add", args=["pine-es"]),
-                               {"email": "new@example.org", "role": Role.EARNER})
+        response = client.post(
+            reverse("orgs:membership_add", args=["pine-es"]),
+            {"email": "new@example.org", "role": Role.EARNER},
+        )
         assert response.status_code == 403
         assert not User.objects.filter(email="new@example.org").exists()
 
@@ -354,8 +397,9 @@ class TestDetailAndMemberships:
 
 
 class TestAudit:
-    def test_admin_sees_the_events_of_their_organizations_only(self, client, org_tree,
-                                                               lea_admin, state_admin):
+    def test_admin_sees_the_events_of_their_organizations_only(
+        self, client, org_tree, lea_admin, state_admin
+    ):
         from microcred.orgs import services
 
         services.update_organization(state_admin, org_tree["lea1"], region="Pine West")
@@ -371,8 +415,13 @@ class TestAudit:
         from microcred.orgs import services
 
         for i in range(views.PAGE_SIZE + 5):
-            services.record_audit(state_admin, "test.thing", org_tree["lea1"],
-                                  organization=org_tree["lea1"], reason=f"r{i}")
+            services.record_audit(
+                state_admin,
+                "test.thing",
+                org_tree["lea1"],
+                organization=org_tree["lea1"],
+                reason=f"r{i}",
+            )
         client.force_login(state_admin)
         first = client.get(reverse("orgs:audit")).context["page"]
         second = client.get(reverse("orgs:audit"), {"page": 2}).context["page"]
@@ -384,14 +433,14 @@ class TestAudit:
 
 
 class TestImportPages:
-    GOOD = ("email,first_name,last_name,role,organization\n"
-            "ana@example.org,Ana,Lopez,earner,pine-es\n")
+    GOOD = (
+        "email,first_name,last_name,role,organization\nana@example.org,Ana,Lopez,earner,pine-es\n"
+    )
 
     def upload(self, client, csv_file, text, kind="people"):
         return client.post(reverse("orgs:import"), {"kind": kind, "file": csv_file(text)})
 
-    def test_upload_check_confirm_and_no_second_import(self, client, org_tree, lea_admin,
-                                                       csv_file):
+    def test_upload_check_confirm_and_no_second_import(self, client, org_tree, lea_admin, csv_file):
         client.force_login(lea_admin)
         response = self.upload(client, csv_file, self.GOOD)
         assert response.status_code == 302
@@ -424,8 +473,9 @@ class TestImportPages:
         assert confirm.status_code == 400
         assert snapshot() == before
 
-    def test_unreadable_files_are_explained_on_the_upload_page(self, client, org_tree,
-                                                               lea_admin, csv_file):
+    def test_unreadable_files_are_explained_on_the_upload_page(
+        self, client, org_tree, lea_admin, csv_file
+    ):
         client.force_login(lea_admin)
         response = self.upload(client, csv_file, "café,x\n".encode("latin-1"))
         assert response.status_code == 200
@@ -446,8 +496,9 @@ class TestImportPages:
         response = self.upload(client, csv_file, b"a" * (2 * 1024 * 1024 + 1))
         assert "The file is larger than 2 MB" in text_of(response)
 
-    def test_the_review_needs_the_token_of_this_session(self, client, org_tree, lea_admin,
-                                                        csv_file):
+    def test_the_review_needs_the_token_of_this_session(
+        self, client, org_tree, lea_admin, csv_file
+    ):
         client.force_login(lea_admin)
         self.upload(client, csv_file, self.GOOD)
         response = client.post(reverse("orgs:import_review", args=["guessed-token"]))
@@ -459,8 +510,9 @@ class TestImportPages:
         assert self.upload(client, csv_file, self.GOOD).status_code == 403
         assert not User.objects.filter(email="ana@example.org").exists()
 
-    def test_rows_outside_reach_of_the_importer_are_refused(self, client, org_tree, make_user,
-                                                            csv_file):
+    def test_rows_outside_reach_of_the_importer_are_refused(
+        self, client, org_tree, make_user, csv_file
+    ):
         oak_admin = make_user(Role.PROGRAM_ADMIN, org_tree["lea2"])
         client.force_login(oak_admin)
         review = self.upload(client, csv_file, self.GOOD)["Location"]

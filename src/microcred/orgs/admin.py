@@ -29,13 +29,17 @@ class AuditedAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         services.record_audit(
-            request.user, f"admin.{'changed' if change else 'added'}", obj,
-            organization=_organization_of(obj), data={"fields": list(form.changed_data)},
+            request.user,
+            f"admin.{'changed' if change else 'added'}",
+            obj,
+            organization=_organization_of(obj),
+            data={"fields": list(form.changed_data)},
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        services.record_audit(request.user, "admin.deleted", obj,
-                              organization=_organization_of(obj))
+        services.record_audit(
+            request.user, "admin.deleted", obj, organization=_organization_of(obj)
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
@@ -45,14 +49,19 @@ class AuditedAdmin(admin.ModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            services.record_audit(request.user, "admin.deleted", obj,
-                                  organization=_organization_of(obj))
+            services.record_audit(
+                request.user, "admin.deleted", obj, organization=_organization_of(obj)
+            )
             obj.delete()
         for obj in instances:
             added = obj.pk is None
             obj.save()
-            services.record_audit(request.user, f"admin.{'added' if added else 'changed'}", obj,
-                                  organization=_organization_of(obj))
+            services.record_audit(
+                request.user,
+                f"admin.{'added' if added else 'changed'}",
+                obj,
+                organization=_organization_of(obj),
+            )
         formset.save_m2m()
 
 
@@ -96,13 +105,20 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Name", {"fields": ("first_name", "last_name", "display_name")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                               "user_permissions")}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("email", "usable_password", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
     )
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:

@@ -22,8 +22,9 @@ def show_service_errors(form: forms.Form, exc: ValidationError) -> None:
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Name",
-                           error_messages={"required": "Enter the organization's name."})
+    name = forms.CharField(
+        max_length=200, label="Name", error_messages={"required": "Enter the organization's name."}
+    )
     kind = forms.ChoiceField(
         choices=[("", "Choose one"), *Organization.Kind.choices],
         label="Kind of organization",
@@ -64,20 +65,33 @@ class OrganizationForm(forms.Form):
     low_wealth = forms.BooleanField(required=False, label="Low-wealth district (districts only)")
     website = forms.URLField(required=False, label="Website (optional)", assume_scheme="https")
 
-    def __init__(self, *args: Any, user: Any, instance: Organization | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any, instance: Organization | None = None, **kwargs: Any
+    ) -> None:
         if instance is not None:
-            kwargs.setdefault("initial", {
-                name: getattr(instance, name)
-                for name in ("name", "parent", "code", "region", "locale", "size",
-                             "low_wealth", "website")
-            })
+            kwargs.setdefault(
+                "initial",
+                {
+                    name: getattr(instance, name)
+                    for name in (
+                        "name",
+                        "parent",
+                        "code",
+                        "region",
+                        "locale",
+                        "size",
+                        "low_wealth",
+                        "website",
+                    )
+                },
+            )
         super().__init__(*args, **kwargs)
         self.instance = instance
         if not selectors.is_active_superuser(user) and "kind" in self.fields:
             # Only superusers create state agencies; do not offer what would be refused.
             self.fields["kind"].choices = [
-                choice for choice in self.fields["kind"].choices
+                choice
+                for choice in self.fields["kind"].choices
                 if choice[0] != Organization.Kind.STATE_AGENCY
             ]
         if not (selectors.is_active_superuser(user) or selectors.is_state_admin(user)):
@@ -96,8 +110,8 @@ class OrganizationForm(forms.Form):
             if instance.parent_id:
                 choices = choices | Organization.objects.filter(pk=instance.parent_id)
         self.fields["parent"].queryset = choices.order_by("kind", "name")
-        self.fields["parent"].label_from_instance = (
-            lambda org: f"{org.name} ({org.get_kind_display()})"
+        self.fields["parent"].label_from_instance = lambda org: (
+            f"{org.name} ({org.get_kind_display()})"
         )
 
     def values(self) -> dict[str, Any]:
@@ -110,9 +124,12 @@ class OrganizationForm(forms.Form):
 
 class MembershipForm(forms.Form):
     email = forms.EmailField(
-        label="Email address", max_length=254,
-        error_messages={"required": "Enter the person's email address.",
-                        "invalid": "Enter an email address like name@school.org."},
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter the person's email address.",
+            "invalid": "Enter an email address like name@school.org.",
+        },
     )
     role = forms.ChoiceField(choices=Role.choices, label="Role")
     first_name = forms.CharField(max_length=150, required=False, label="First name (optional)")
@@ -122,12 +139,16 @@ class MembershipForm(forms.Form):
         super().__init__(*args, **kwargs)
         # The list offers the roles that fit this kind of organization; the field accepts
         # any role so that the service, which checks, can say why another one does not fit.
-        fitting = [(value, label) for value, label in Role.choices
-                   if organization.kind in ROLE_ORG_KINDS.get(value, set())]
+        fitting = [
+            (value, label)
+            for value, label in Role.choices
+            if organization.kind in ROLE_ORG_KINDS.get(value, set())
+        ]
         self.fields["role"].widget.choices = fitting
         self.fields["role"].help_text = (
             f"Roles at {with_article(organization.get_kind_display())}: "
-            + ", ".join(str(label) for _, label in fitting) + "."
+            + ", ".join(str(label) for _, label in fitting)
+            + "."
         )
         self.fields["email"].help_text = (
             "If this person has no account yet, one is created and they get an email to "
@@ -137,14 +158,15 @@ class MembershipForm(forms.Form):
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=ImportKind.choices, widget=forms.RadioSelect, label="What does the file list?",
+        choices=ImportKind.choices,
+        widget=forms.RadioSelect,
+        label="What does the file list?",
         initial=ImportKind.PEOPLE,
     )
     file = forms.FileField(
         label="CSV file",
         help_text=f"A spreadsheet saved as CSV UTF-8: at most 2 MB and {MAX_ROWS:,} rows.",
-        error_messages={"required": "Choose the CSV file to check.",
-                        "empty": "The file is empty."},
+        error_messages={"required": "Choose the CSV file to check.", "empty": "The file is empty."},
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 

@@ -190,8 +190,9 @@ def decode_upload(data: bytes) -> tuple[str, list[Problem]]:
         return "", [Problem(None, "", "The file is empty.")]
     for signature, what in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            return "", [Problem(None, "", f"This is not a CSV file: it looks like {what}. "
-                                          f"{SAVE_AS_HINT}")]
+            return "", [
+                Problem(None, "", f"This is not a CSV file: it looks like {what}. {SAVE_AS_HINT}")
+            ]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export: UTF-16 with a byte order mark, tab-separated.
         encoding = "utf-16"
@@ -201,11 +202,18 @@ def decode_upload(data: bytes) -> tuple[str, list[Problem]]:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         row = data[: exc.start].count(b"\n") + 1
-        return "", [Problem(row, "", "The file is not saved as UTF-8 text, so some letters "
-                                     f"(such as accents) cannot be read. {SAVE_AS_HINT}")]
+        return "", [
+            Problem(
+                row,
+                "",
+                "The file is not saved as UTF-8 text, so some letters "
+                f"(such as accents) cannot be read. {SAVE_AS_HINT}",
+            )
+        ]
     if "\x00" in text:
-        return "", [Problem(None, "", f"This is not a CSV file: it contains binary data. "
-                                      f"{SAVE_AS_HINT}")]
+        return "", [
+            Problem(None, "", f"This is not a CSV file: it contains binary data. {SAVE_AS_HINT}")
+        ]
     return text, []
 
 
@@ -247,10 +255,15 @@ def read_rows(text: str, kind: str) -> tuple[list[RawRow], list[Problem]]:
         missing = [name for name in columns.required if name not in names]
         if missing:
             found = ", ".join(cell.strip() for cell in header if cell.strip()) or "none"
-            problems.append(Problem(1, ", ".join(missing),
-                f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
-                f"The first row must name the columns {', '.join(columns.required)} "
-                f"(found: {found}). Is this a CSV file of {ImportKind(kind).label.lower()}?"))
+            problems.append(
+                Problem(
+                    1,
+                    ", ".join(missing),
+                    f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                    f"The first row must name the columns {', '.join(columns.required)} "
+                    f"(found: {found}). Is this a CSV file of {ImportKind(kind).label.lower()}?",
+                )
+            )
         if problems:
             return [], problems
         rows: list[RawRow] = []
@@ -258,19 +271,33 @@ def read_rows(text: str, kind: str) -> tuple[list[RawRow], list[Problem]]:
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines at the end of a spreadsheet export
             if len(rows) >= MAX_ROWS:
-                return [], [Problem(None, "", f"The file has more than {MAX_ROWS:,} rows. "
-                                              "Split it into smaller files.")]
-            extra = [cell for cell in cells[len(names):] if cell.strip()]
-            values = {name: (cells[i].strip() if i < len(cells) else "")
-                      for i, name in enumerate(names) if name in columns.all}
+                return [], [
+                    Problem(
+                        None,
+                        "",
+                        f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files.",
+                    )
+                ]
+            extra = [cell for cell in cells[len(names) :] if cell.strip()]
+            values = {
+                name: (cells[i].strip() if i < len(cells) else "")
+                for i, name in enumerate(names)
+                if name in columns.all
+            }
             overflow = (
                 f"This row has {len(cells)} values but the file has only {len(names)} columns."
-                if extra else ""
+                if extra
+                else ""
             )
             rows.append(RawRow(number, values, overflow))
     except csv.Error as exc:
-        return [], [Problem(reader.line_num or None, "", f"The file cannot be read as CSV ({exc}). "
-                                                         f"{SAVE_AS_HINT}")]
+        return [], [
+            Problem(
+                reader.line_num or None,
+                "",
+                f"The file cannot be read as CSV ({exc}). {SAVE_AS_HINT}",
+            )
+        ]
     if not rows:
         return [], [Problem(None, "", "The file has column names but no rows.")]
     return rows, []
@@ -313,8 +340,11 @@ def _resolve(
         wrong = [org for org in matches if org.kind not in kinds]
         matches = [org for org in matches if org.kind in kinds]
         if not matches and wrong:
-            row.add(column, f"'{ref}' is {with_article(wrong[0].get_kind_display())}, "
-                            f"not {with_article(what)}.")
+            row.add(
+                column,
+                f"'{ref}' is {with_article(wrong[0].get_kind_display())}, "
+                f"not {with_article(what)}.",
+            )
             return None
     if not matches:
         row.add(column, f"No {what} has the slug or code '{ref}'.")
@@ -364,8 +394,12 @@ def plan_people(actor: Any, raw_rows: list[RawRow]) -> ImportPlan:
         try:
             validate_email(email)
         except ValidationError:
-            row.add("email", f"'{email}' is not a valid email address." if email
-                    else "The email address is empty.")
+            row.add(
+                "email",
+                f"'{email}' is not a valid email address."
+                if email
+                else "The email address is empty.",
+            )
         role = _parse_role(row)
         org = _resolve(row, "organization", found, actor)
         if org and role:
@@ -374,8 +408,11 @@ def plan_people(actor: Any, raw_rows: list[RawRow]) -> ImportPlan:
                 row.add("role", problem)
             key = (email, org.pk, role)
             if key in first_seen:
-                row.add("email", f"Duplicate: row {first_seen[key]} gives the same person, "
-                                 "role and organization.")
+                row.add(
+                    "email",
+                    f"Duplicate: row {first_seen[key]} gives the same person, "
+                    "role and organization.",
+                )
             first_seen.setdefault(key, row.row)
             orgs_by_row[row.row], roles_by_row[row.row] = org, role
         names = (row.values.get("first_name", ""), row.values.get("last_name", ""))
@@ -452,9 +489,12 @@ def plan_schools(actor: Any, raw_rows: list[RawRow]) -> ImportPlan:
         if not name:
             row.add("name", "The school name is empty.")
         if not code:
-            row.add("code", "The school code is empty. A code (for example the state or NCES "
-                            "number) lets a second import update the school instead of "
-                            "adding it twice.")
+            row.add(
+                "code",
+                "The school code is empty. A code (for example the state or NCES "
+                "number) lets a second import update the school instead of "
+                "adding it twice.",
+            )
         elif code.lower() in code_seen:
             row.add("code", f"Duplicate: row {code_seen[code.lower()]} has the same code.")
         code_seen.setdefault(code.lower(), row.row)
@@ -463,8 +503,11 @@ def plan_schools(actor: Any, raw_rows: list[RawRow]) -> ImportPlan:
             leas[row.row] = lea
             key = (lea.pk, name.lower())
             if name and key in name_seen:
-                row.add("name", f"Duplicate: row {name_seen[key]} adds a school with the same "
-                                "name to this district.")
+                row.add(
+                    "name",
+                    f"Duplicate: row {name_seen[key]} adds a school with the same "
+                    "name to this district.",
+                )
             name_seen.setdefault(key, row.row)
 
     schools = Organization.objects.filter(kind=Organization.Kind.SCHOOL)
@@ -503,17 +546,23 @@ def _plan_school_row(
     named = by_name.get((lea.pk, name.lower()))
     if school is None and named is not None:
         if named.code:
-            row.add("code", f"{lea.name} already has a school named {named.name}, with the "
-                            f"code {named.code}. Correct the code in the file, or change it on "
-                            "the school's page first.")
+            row.add(
+                "code",
+                f"{lea.name} already has a school named {named.name}, with the "
+                f"code {named.code}. Correct the code in the file, or change it on "
+                "the school's page first.",
+            )
             return
         school = named  # the school exists without a code: the import adds it
     if school is None:
         row.action = "create_school"
         return
     if school.parent_id != lea.pk:
-        row.add("code", f"The code {code} belongs to a school in another district. Moving a "
-                        "school to another district is not done by import.")
+        row.add(
+            "code",
+            f"The code {code} belongs to a school in another district. Moving a "
+            "school to another district is not done by import.",
+        )
         return
     if named is not None and named.pk != school.pk:
         row.add("name", f"{lea.name} already has another school named {named.name}.")

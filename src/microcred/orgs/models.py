@@ -117,12 +117,15 @@ class Organization(models.Model):
             # admins adding the same school at once, cannot create a twin. Top-level
             # organizations have no parent (NULL is never equal in SQL), hence two constraints.
             models.UniqueConstraint(
-                Lower("name"), "kind", "parent",
+                Lower("name"),
+                "kind",
+                "parent",
                 condition=models.Q(parent__isnull=False),
                 name="org_unique_name_under_parent",
             ),
             models.UniqueConstraint(
-                Lower("name"), "kind",
+                Lower("name"),
+                "kind",
                 condition=models.Q(parent__isnull=True),
                 name="org_unique_name_at_top",
             ),
@@ -148,7 +151,8 @@ class Organization(models.Model):
                 )
                 message += (
                     f" It can be top-level{' or part of: ' + fits if fits else ''}."
-                    if None in allowed else f" It can be part of: {fits}."
+                    if None in allowed
+                    else f" It can be part of: {fits}."
                 )
             raise ValidationError({"parent": message})
         if self.kind != self.Kind.LEA:
@@ -157,7 +161,9 @@ class Organization(models.Model):
                 name: f"Only districts have a {label}; leave it empty for "
                 f"{with_article(self.get_kind_display())}."
                 for name, label in (
-                    ("locale", "locale"), ("low_wealth", "low-wealth status"), ("size", "size")
+                    ("locale", "locale"),
+                    ("low_wealth", "low-wealth status"),
+                    ("size", "size"),
                 )
                 if getattr(self, name)
             }

@@ -72,6 +72,5 @@ rules.add_perm("orgs.import_people", can_manage)
 # Without an object: may open the audit log at all; with an organization: may read its events.
 rules.add_perm(
     "orgs.view_audit",
-    is_active_superuser
-    | (is_program_admin & (no_object | manages_organization)),
+    is_active_superuser | (is_program_admin & (no_object | manages_organization)),
 )

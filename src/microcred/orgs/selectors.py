@@ -17,9 +17,7 @@ Kind = Organization.Kind
 # Providers, issuers and assessment organizations stand beside the state tree; the state
 # program admins run the top-level ones (the brief: "everything under the state agency and
 # the providers/issuers/assessment orgs beside it").
-BESIDE_STATE_KINDS: frozenset[str] = frozenset(
-    {Kind.PROVIDER, Kind.ISSUER, Kind.ASSESSMENT_ORG}
-)
+BESIDE_STATE_KINDS: frozenset[str] = frozenset({Kind.PROVIDER, Kind.ISSUER, Kind.ASSESSMENT_ORG})
 # Order in which the management tree lists its top-level organizations.
 KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(Kind.values)}
 
@@ -59,9 +57,10 @@ def organization_subtree_ids(root_ids: set[int]) -> set[int]:
     found = set(root_ids)
     frontier = set(root_ids)
     while frontier:
-        frontier = set(
-            Organization.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-        ) - found
+        frontier = (
+            set(Organization.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+            - found
+        )
         found |= frontier
     return found
 
@@ -210,9 +209,7 @@ def parent_choices(user: Any) -> QuerySet[Organization]:
 
 def _with_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
     return qs.annotate(
-        member_count=Count(
-            "memberships__user", filter=Q(memberships__active=True), distinct=True
-        )
+        member_count=Count("memberships__user", filter=Q(memberships__active=True), distinct=True)
     )
 
 
@@ -364,47 +361,68 @@ def next_steps_for(user: Any) -> list[NextStep]:
     roles = roles_of(user)
     steps: list[NextStep] = []
     if Role.PROVIDER_AUTHOR in roles:
-        steps.append(NextStep(
-            "Author micro-credentials",
-            "Draft a micro-credential, preview it as a teacher will see it, and send it "
-            "for vetting.",
-            "Open my micro-credentials", reverse("authoring:list"),
-        ))
+        steps.append(
+            NextStep(
+                "Author micro-credentials",
+                "Draft a micro-credential, preview it as a teacher will see it, and send it "
+                "for vetting.",
+                "Open my micro-credentials",
+                reverse("authoring:list"),
+            )
+        )
     if Role.VETTING_REVIEWER in roles:
-        steps.append(NextStep(
-            "Review submitted micro-credentials",
-            "Rate each quality criterion and decide: approve, request changes or reject.",
-            "Open the vetting queue", reverse("vetting:queue"),
-        ))
+        steps.append(
+            NextStep(
+                "Review submitted micro-credentials",
+                "Rate each quality criterion and decide: approve, request changes or reject.",
+                "Open the vetting queue",
+                reverse("vetting:queue"),
+            )
+        )
     if Role.RECOGNIZER_ADMIN in roles:
-        steps.append(NextStep(
-            "Approve micro-credentials for use",
-            "Decide which vetted micro-credentials count for license renewal and other uses.",
-            "Open approvals", reverse("vetting:approvals"),
-        ))
+        steps.append(
+            NextStep(
+                "Approve micro-credentials for use",
+                "Decide which vetted micro-credentials count for license renewal and other uses.",
+                "Open approvals",
+                reverse("vetting:approvals"),
+            )
+        )
     if Role.ISSUER_ADMIN in roles:
-        steps.append(NextStep(
-            "Keep your issuer ready to sign",
-            "Check the details your credentials show, and replace the signing key when needed.",
-            "Open the issuer profile", reverse("credentials:issuers"),
-        ))
+        steps.append(
+            NextStep(
+                "Keep your issuer ready to sign",
+                "Check the details your credentials show, and replace the signing key when needed.",
+                "Open the issuer profile",
+                reverse("credentials:issuers"),
+            )
+        )
     if Role.PROGRAM_ADMIN in roles or getattr(user, "is_superuser", False):
-        steps.append(NextStep(
-            "Run the program",
-            "Manage districts, schools and people, or import them from a spreadsheet.",
-            "Manage organizations", reverse("orgs:manage"),
-        ))
+        steps.append(
+            NextStep(
+                "Run the program",
+                "Manage districts, schools and people, or import them from a spreadsheet.",
+                "Manage organizations",
+                reverse("orgs:manage"),
+            )
+        )
     if getattr(user, "is_authenticated", False) and user.awards.exists():
-        steps.append(NextStep(
-            "Share your credentials",
-            "Each micro-credential you earned is a signed credential: share its page or "
-            "download it.",
-            "Open my credentials", reverse("credentials:mine"),
-        ))
+        steps.append(
+            NextStep(
+                "Share your credentials",
+                "Each micro-credential you earned is a signed credential: share its page or "
+                "download it.",
+                "Open my credentials",
+                reverse("credentials:mine"),
+            )
+        )
     if Role.EARNER in roles or not steps:
-        steps.append(NextStep(
-            "Find a micro-credential",
-            "Browse the catalog for a skill you want to demonstrate in your classroom.",
-            "Browse the catalog", reverse("catalog:search"),
-        ))
+        steps.append(
+            NextStep(
+                "Find a micro-credential",
+                "Browse the catalog for a skill you want to demonstrate in your classroom.",
+                "Browse the catalog",
+                reverse("catalog:search"),
+            )
+        )
     return steps

@@ -34,7 +34,14 @@ RESERVED_SLUGS = frozenset({"new"})
 # What a create or edit form may set; `kind` and `slug` only on creation, because schools,
 # memberships and links depend on them.
 ORGANIZATION_FIELDS = (
-    "name", "parent", "code", "region", "locale", "low_wealth", "size", "website",
+    "name",
+    "parent",
+    "code",
+    "region",
+    "locale",
+    "low_wealth",
+    "size",
+    "website",
 )
 
 
@@ -113,8 +120,10 @@ def _check_organization(actor: Any, org: Organization, *, moved: bool) -> None:
     errors: dict[str, list[str]] = {}
     if moved and not selectors.can_place_under(actor, org.kind, org.parent):
         where = org.parent.name if org.parent else "the top level"
-        errors["parent"] = [f"You cannot put {with_article(org.get_kind_display())} in "
-                            f"{where}: choose an organization you manage."]
+        errors["parent"] = [
+            f"You cannot put {with_article(org.get_kind_display())} in "
+            f"{where}: choose an organization you manage."
+        ]
     try:
         org.full_clean(validate_constraints=False)
     except ValidationError as exc:
@@ -146,13 +155,18 @@ def _save_organization(org: Organization) -> None:
             org.save()
     except IntegrityError as exc:
         raise ValidationError(
-            {"name": ["This organization was just created or changed by someone else "
-                      "(perhaps the form was sent twice). Check the list before trying again."]}
+            {
+                "name": [
+                    "This organization was just created or changed by someone else "
+                    "(perhaps the form was sent twice). Check the list before trying again."
+                ]
+            }
         ) from exc
 
 
-def create_organization(actor: Any, *, kind: str, name: str, slug: str = "", **fields: Any
-                        ) -> Organization:
+def create_organization(
+    actor: Any, *, kind: str, name: str, slug: str = "", **fields: Any
+) -> Organization:
     unknown = set(fields) - set(ORGANIZATION_FIELDS)
     if unknown:
         raise TypeError(f"Unknown organization fields: {sorted(unknown)}")
@@ -163,13 +177,19 @@ def create_organization(actor: Any, *, kind: str, name: str, slug: str = "", **f
     org.code = org.code.strip()
     with transaction.atomic():
         if slug in RESERVED_SLUGS or (slug and Organization.objects.filter(slug=slug).exists()):
-            raise ValidationError({"slug": [f"The short name {slug} is taken; choose another "
-                                            "or leave it empty."]})
+            raise ValidationError(
+                {"slug": [f"The short name {slug} is taken; choose another or leave it empty."]}
+            )
         org.slug = slug or unique_slug(org.name, hint=parent.slug if parent else "")
         _check_organization(actor, org, moved=True)
         _save_organization(org)
-        record_audit(actor, "organization.created", org, organization=org,
-                     data={"kind": kind, "parent": parent.slug if parent else None})
+        record_audit(
+            actor,
+            "organization.created",
+            org,
+            organization=org,
+            data={"kind": kind, "parent": parent.slug if parent else None},
+        )
     return org
 
 
@@ -195,9 +215,16 @@ def update_organization(actor: Any, organization: Organization, **changes: Any) 
             setattr(org, name, changes[name])
         _check_organization(actor, org, moved="parent" in changed)
         _save_organization(org)
-        record_audit(actor, "organization.updated", org, organization=org, data={
-            name: {"from": _plain(before[name]), "to": _plain(changes[name])} for name in changed
-        })
+        record_audit(
+            actor,
+            "organization.updated",
+            org,
+            organization=org,
+            data={
+                name: {"from": _plain(before[name]), "to": _plain(changes[name])}
+                for name in changed
+            },
+        )
     organization.refresh_from_db()
     return changed
 
@@ -227,8 +254,10 @@ def _new_user(email: str, first_name: str = "", last_name: str = "") -> User:
     return User.objects.create_user(email=email, first_name=first_name, last_name=last_name)
 
 
-RACE_MESSAGE = ("Someone else changed the same records at the same moment, so nothing was "
-                "saved. Please try again.")
+RACE_MESSAGE = (
+    "Someone else changed the same records at the same moment, so nothing was "
+    "saved. Please try again."
+)
 
 
 def _find_user(email: str) -> User | None:
@@ -263,8 +292,9 @@ def add_membership(
     try:
         validate_email(email)
     except ValidationError:
-        errors["email"] = [f"'{email}' is not a valid email address." if email
-                           else "Enter an email address."]
+        errors["email"] = [
+            f"'{email}' is not a valid email address." if email else "Enter an email address."
+        ]
     if role not in Role.values:
         errors["role"] = ["Choose a role from the list."]
     elif problem := role_fit_problem(role, organization):
@@ -285,15 +315,24 @@ def add_membership(
             user=user, organization=organization, role=role
         )
         if not made and membership.active:
-            raise ValidationError({"email": [
-                f"{user.name} already holds the role {membership.get_role_display()} here."
-            ]})
+            raise ValidationError(
+                {
+                    "email": [
+                        f"{user.name} already holds the role {membership.get_role_display()} here."
+                    ]
+                }
+            )
         outcome = "added" if made else "restored"
         if not made:
             membership.active = True
             membership.save(update_fields=["active"])
-        record_audit(actor, f"membership.{outcome}", membership, organization=organization,
-                     data={"email": user.email, "role": role})
+        record_audit(
+            actor,
+            f"membership.{outcome}",
+            membership,
+            organization=organization,
+            data={"email": user.email, "role": role},
+        )
         if created:
             _invite_after_commit(actor, [user])
     selectors.forget_cached_access(user)
@@ -318,8 +357,14 @@ def deactivate_membership(actor: Any, membership: Membership, *, reason: str = "
             return False
         current.active = False
         current.save(update_fields=["active"])
-        record_audit(actor, "membership.removed", current, organization=current.organization,
-                     reason=reason, data={"email": current.user.email, "role": current.role})
+        record_audit(
+            actor,
+            "membership.removed",
+            current,
+            organization=current.organization,
+            reason=reason,
+            data={"email": current.user.email, "role": current.role},
+        )
     membership.active = False
     selectors.forget_cached_access(membership.user)
     return True
@@ -370,15 +415,28 @@ def _apply_plan(actor: Any, plan: imports.ImportPlan, text: str, filename: str) 
         _apply_schools(actor, plan)
     # One summary event per organization touched, so each district sees its own imports.
     digest = hashlib.sha256(text.encode()).hexdigest()
-    touched = {row.organization.pk: row.organization for row in plan.rows_to_change
-               if row.organization is not None}
-    AuditEvent.objects.bulk_create([
-        build_audit_event(actor, f"import.{plan.kind}", org, organization=org, data={
-            "file": filename, "sha256": digest, "counts": dict(plan.counts),
-            "rows": sum(1 for row in plan.rows_to_change if row.organization == org),
-        })
-        for org in touched.values()
-    ])
+    touched = {
+        row.organization.pk: row.organization
+        for row in plan.rows_to_change
+        if row.organization is not None
+    }
+    AuditEvent.objects.bulk_create(
+        [
+            build_audit_event(
+                actor,
+                f"import.{plan.kind}",
+                org,
+                organization=org,
+                data={
+                    "file": filename,
+                    "sha256": digest,
+                    "counts": dict(plan.counts),
+                    "rows": sum(1 for row in plan.rows_to_change if row.organization == org),
+                },
+            )
+            for org in touched.values()
+        ]
+    )
 
 
 def _apply_people(actor: Any, plan: imports.ImportPlan) -> None:
@@ -391,22 +449,40 @@ def _apply_people(actor: Any, plan: imports.ImportPlan) -> None:
         if user is None:
             user = _new_user(email, row.values["first_name"], row.values["last_name"])
             new_users[email] = user
-            events.append(build_audit_event(actor, "user.invited", user, organization=org,
-                                            data={"source": "import"}))
+            events.append(
+                build_audit_event(
+                    actor, "user.invited", user, organization=org, data={"source": "import"}
+                )
+            )
         elif row.changes:
             User.objects.filter(pk=user.pk).update(**row.changes)
-            events.append(build_audit_event(actor, "user.names_filled", user, organization=org,
-                                            data=dict(row.changes)))
-        if row.action in {"create_user", "add_role"}:
-            membership = Membership.objects.create(
-                user=user, organization=org, role=row.role
+            events.append(
+                build_audit_event(
+                    actor, "user.names_filled", user, organization=org, data=dict(row.changes)
+                )
             )
-            events.append(build_audit_event(actor, "membership.added", membership,
-                                            organization=org, data={"source": "import"}))
+        if row.action in {"create_user", "add_role"}:
+            membership = Membership.objects.create(user=user, organization=org, role=row.role)
+            events.append(
+                build_audit_event(
+                    actor,
+                    "membership.added",
+                    membership,
+                    organization=org,
+                    data={"source": "import"},
+                )
+            )
         elif row.action == "restore_role" and row.membership is not None:
             Membership.objects.filter(pk=row.membership.pk).update(active=True)
-            events.append(build_audit_event(actor, "membership.restored", row.membership,
-                                            organization=org, data={"source": "import"}))
+            events.append(
+                build_audit_event(
+                    actor,
+                    "membership.restored",
+                    row.membership,
+                    organization=org,
+                    data={"source": "import"},
+                )
+            )
     AuditEvent.objects.bulk_create(events)
     _invite_after_commit(actor, list(new_users.values()))
 
@@ -425,11 +501,24 @@ def _apply_schools(actor: Any, plan: imports.ImportPlan) -> None:
                 parent=lea,
                 slug=unique_slug(row.values["name"], hint=lea.slug),
             )
-            events.append(build_audit_event(actor, "organization.created", school,
-                                            organization=school, data={"source": "import"}))
+            events.append(
+                build_audit_event(
+                    actor,
+                    "organization.created",
+                    school,
+                    organization=school,
+                    data={"source": "import"},
+                )
+            )
         elif row.school is not None:
             Organization.objects.filter(pk=row.school.pk).update(**row.changes)
-            events.append(build_audit_event(actor, "organization.updated", row.school,
-                                            organization=row.school,
-                                            data={"source": "import", **row.changes}))
+            events.append(
+                build_audit_event(
+                    actor,
+                    "organization.updated",
+                    row.school,
+                    organization=row.school,
+                    data={"source": "import", **row.changes},
+                )
+            )
     AuditEvent.objects.bulk_create(events)

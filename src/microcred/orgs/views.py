@@ -64,8 +64,9 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         parent = Organization.objects.filter(slug=parent_slug).first()
         if parent is not None and request.user.has_perm("orgs.add_organization", parent):
             initial["parent"] = parent
-            child_kinds = [k for k, parents in Organization.ALLOWED_PARENTS.items()
-                           if parent.kind in parents]
+            child_kinds = [
+                k for k, parents in Organization.ALLOWED_PARENTS.items() if parent.kind in parents
+            ]
             initial["kind"] = child_kinds[0] if child_kinds else None
     elif not request.user.has_perm("orgs.add_organization", None):
         # A district admin almost always adds a school to their own district.
@@ -77,12 +78,17 @@ def organization_create(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             org = services.create_organization(
-                request.user, kind=data["kind"], name=data["name"], slug=data["slug"],
+                request.user,
+                kind=data["kind"],
+                name=data["name"],
+                slug=data["slug"],
                 **{k: v for k, v in form.values().items() if k != "name"},
             )
         except PermissionDenied:
-            form.add_error("parent", "You can only add organizations inside the ones you "
-                                     "manage. Choose one of them.")
+            form.add_error(
+                "parent",
+                "You can only add organizations inside the ones you manage. Choose one of them.",
+            )
         except ValidationError as exc:
             show_service_errors(form, exc)
         else:
@@ -110,18 +116,21 @@ def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "orgs/organization_form.html", {"form": form, "organization": org})
 
 
-def _detail(request: HttpRequest, org: Organization, member_form: MembershipForm,
-            status: int = 200) -> HttpResponse:
+def _detail(
+    request: HttpRequest, org: Organization, member_form: MembershipForm, status: int = 200
+) -> HttpResponse:
     can_manage = request.user.has_perm("orgs.manage_memberships", org)
     query = request.GET.get("q", "").strip()
     context = {
         "organization": org,
         "can_manage": can_manage,
-        "can_add_child": any(org.kind in parents
-                             for parents in Organization.ALLOWED_PARENTS.values()),
+        "can_add_child": any(
+            org.kind in parents for parents in Organization.ALLOWED_PARENTS.values()
+        ),
         "children": selectors.child_organizations(org) if can_manage else [],
         "members": _page(request, selectors.memberships_of(org, search=query))
-        if can_manage else None,
+        if can_manage
+        else None,
         "query": query,
         "member_form": member_form,
     }
@@ -161,8 +170,9 @@ def membership_add(request: HttpRequest, slug: str) -> HttpResponse:
 def membership_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     org = _organization(slug)
     _require(request, "orgs.manage_memberships", org)
-    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk,
-                                   organization=org)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), pk=pk, organization=org
+    )
     label = f"{membership.user.email} ({membership.get_role_display()})"
     try:
         removed = services.deactivate_membership(
@@ -211,13 +221,21 @@ def import_start(request: HttpRequest) -> HttpResponse:
             # confirmation form carries only a random token, nothing to tamper with.
             token = secrets.token_urlsafe(16)
             request.session[IMPORT_SESSION_KEY] = {
-                "token": token, "kind": form.cleaned_data["kind"], "text": text,
+                "token": token,
+                "kind": form.cleaned_data["kind"],
+                "text": text,
                 "filename": upload.name[:200],
             }
             return redirect("orgs:import_review", token=token)
-    return render(request, "orgs/import_upload.html", {
-        "form": form, "columns": imports.COLUMNS, "roles": Role.values,
-    })
+    return render(
+        request,
+        "orgs/import_upload.html",
+        {
+            "form": form,
+            "columns": imports.COLUMNS,
+            "roles": Role.values,
+        },
+    )
 
 
 @login_required
@@ -225,8 +243,10 @@ def import_review(request: HttpRequest, token: str) -> HttpResponse:
     _require(request, "orgs.access_management")
     pending = request.session.get(IMPORT_SESSION_KEY)
     if not pending or not secrets.compare_digest(pending.get("token", ""), token):
-        messages.info(request, "This upload was already imported, or has expired. "
-                               "Upload the file again to check it.")
+        messages.info(
+            request,
+            "This upload was already imported, or has expired. Upload the file again to check it.",
+        )
         return redirect("orgs:import")
     kind, text, filename = pending["kind"], pending["text"], pending["filename"]
     status = 200
@@ -235,23 +255,34 @@ def import_review(request: HttpRequest, token: str) -> HttpResponse:
             plan = services.run_import(request.user, kind, text, filename=filename)
         except services.ImportRejected as exc:
             plan, status = exc.plan, 400
-            messages.error(request, "Nothing was imported: the file has problems now (the "
-                                    "records changed since you checked). See below.")
+            messages.error(
+                request,
+                "Nothing was imported: the file has problems now (the "
+                "records changed since you checked). See below.",
+            )
         else:
             del request.session[IMPORT_SESSION_KEY]
             if plan.has_changes:
                 messages.success(request, f"Imported {filename}: {plan.changes_summary()}.")
             else:
-                messages.info(request, "Nothing to import: everything in the file is already "
-                                       "in place.")
+                messages.info(
+                    request, "Nothing to import: everything in the file is already in place."
+                )
             return redirect("orgs:manage")
     else:
         plan = services.preview_import(request.user, kind, text)
-    return render(request, "orgs/import_review.html", {
-        "plan": plan, "filename": filename, "token": token,
-        "kind_label": imports.ImportKind(kind).label,
-        "preview_rows": plan.rows_to_change[:500],
-    }, status=status)
+    return render(
+        request,
+        "orgs/import_review.html",
+        {
+            "plan": plan,
+            "filename": filename,
+            "token": token,
+            "kind_label": imports.ImportKind(kind).label,
+            "preview_rows": plan.rows_to_change[:500],
+        },
+        status=status,
+    )
 
 
 @login_required

@@ -28,8 +28,16 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="otherwise an email invites them to set one")
         parser.add_argument("--superuser", action="store_true")
 
-    def handle(self, *args: Any, email: str, role: str | None, org: str | None,
-               password: str | None, superuser: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        email: str,
+        role: str | None,
+        org: str | None,
+        password: str | None,
+        superuser: bool,
+        **options: Any,
+    ) -> None:
         if bool(role) != bool(org):
             raise CommandError("Give both --role and --org, or neither.")
         organization = None
@@ -43,17 +51,21 @@ class Command(BaseCommand):
             if user is None and (password or superuser):
                 make = User.objects.create_superuser if superuser else User.objects.create_user
                 user = make(email=email, password=password)
-                services.record_audit(services.SYSTEM, "user.created", user,
-                                      data={"source": "create_user command"})
+                services.record_audit(
+                    services.SYSTEM, "user.created", user, data={"source": "create_user command"}
+                )
                 self.stdout.write(f"Created {email}.")
             if organization is not None and role is not None:
                 try:
-                    result = services.add_membership(services.SYSTEM, organization,
-                                                     email=email, role=role)
+                    result = services.add_membership(
+                        services.SYSTEM, organization, email=email, role=role
+                    )
                 except ValidationError as exc:
                     raise CommandError(" ".join(exc.messages)) from exc
-                self.stdout.write(f"{email} is now {result.membership.get_role_display()} "
-                                  f"at {organization.name} ({result.outcome}).")
+                self.stdout.write(
+                    f"{email} is now {result.membership.get_role_display()} "
+                    f"at {organization.name} ({result.outcome})."
+                )
                 if result.user_created:
                     self.stdout.write("An email invites them to choose a password.")
             elif user is None:
