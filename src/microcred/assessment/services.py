@@ -274,7 +274,7 @@ def start_scoring(assignment: Assignment, *, assessor: Any) -> None:
 
 def _lock_open(assignment: Assignment, user: Any) -> Assignment:
     locked = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("assessor__user", "submission__attempt__version")
         .get(pk=assignment.pk)
     )

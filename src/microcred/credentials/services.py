@@ -240,7 +240,9 @@ def set_revoked(status_list: StatusList, index: int) -> bool:
     """
     with transaction.atomic():
         status_list = (
-            StatusList.objects.select_for_update().select_related("issuer").get(pk=status_list.pk)
+            StatusList.objects.select_for_update(of=("self",))
+            .select_related("issuer")
+            .get(pk=status_list.pk)
         )
         if not status_list.allocated(index):
             raise ValidationError(
@@ -280,7 +282,7 @@ def issue_for_award(award: Any) -> IssuedCredential:
     """
     with transaction.atomic():
         award = (
-            Award.objects.select_for_update()
+            Award.objects.select_for_update(of=("self",))
             .select_related("earner", "decision__band", "decision__submission", "attempt")
             .get(pk=award.pk)
         )
@@ -350,7 +352,7 @@ def revoke(actor: Any, credential: IssuedCredential, reason: str) -> Revocation:
         raise ValidationError({"reason": "Say why the credential is revoked (the earner sees it)."})
     with transaction.atomic():
         credential = (
-            IssuedCredential.objects.select_for_update()
+            IssuedCredential.objects.select_for_update(of=("self",))
             .select_related("issuer__organization", "status_list")
             .get(pk=credential.pk)
         )

@@ -65,7 +65,11 @@ def _attempt_url(attempt: Attempt) -> str:
 
 # ---------------------------------------------------------------------------- guards
 def _locked(attempt: Attempt) -> Attempt:
-    return Attempt.objects.select_for_update().select_related("version", "team").get(pk=attempt.pk)
+    return (
+        Attempt.objects.select_for_update(of=("self",))
+        .select_related("version", "team")
+        .get(pk=attempt.pk)
+    )
 
 
 def _require_member(user: Any, attempt: Attempt) -> None:
