@@ -5,6 +5,7 @@ would wait for (the next page's heading, a message) instead of sleeping."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
 
@@ -128,3 +129,132 @@ def tab_to(page: Page, target: Locator, most: int = 30) -> None:
         if target.evaluate("element => element === document.activeElement"):
             return
     raise AssertionError(f"{target} never received focus within {most} presses of Tab")
+
+
+# ---------------------------------------------------------------------------- earning
+def open_micro_credential(page: Page, slug: str) -> None:
+    page.goto(f"/catalog/mc/{slug}/")
+
+
+def start_micro_credential(page: Page, slug: str, title: str) -> None:
+    """From the MC's public page, start an attempt; the portfolio page opens."""
+    open_micro_credential(page, slug)
+    page.get_by_role("button", name="Start this micro-credential").click()
+    expect_page(page, title)
+
+
+def open_my_attempt(page: Page, title: str) -> None:
+    """From the dashboard's list of micro-credentials, open the portfolio of `title`."""
+    page.goto("/me/")
+    page.get_by_role("link", name=title, exact=True).click()
+    expect_page(page, title)
+
+
+def expect_attempt_status(page: Page, label: str) -> None:
+    """The portfolio page's opening line gives the attempt's status."""
+    expect(page.locator("main .lead")).to_contain_text(f"Status: {label}.")
+
+
+def evidence_part(page: Page, title: str) -> Locator:
+    """One part of the portfolio (a section named by its heading)."""
+    return page.get_by_role("region", name=title, exact=True)
+
+
+def write_part(page: Page, title: str, text: str) -> None:
+    """Type an answer, watch the live word count follow, and save it with the Save button."""
+    part = evidence_part(page, title)
+    part.get_by_label("Your answer").fill(text)
+    words = len(text.split())
+    expect(part.get_by_text(re.compile(rf"^{words} words? of \d+\.$"))).to_be_visible()
+    part.get_by_role("button", name="Save", exact=True).click()
+    expect_message(page, f"Saved “{title}”.")
+
+
+def upload_video(page: Page, title: str, path: Path) -> None:
+    """Send a video through the part's uploader and wait until it is attached and probed
+    (the page reloads with the file's own heading and its length)."""
+    chooser = page.get_by_label(f"Add a file to “{title}”")
+    expect(chooser).to_be_enabled()
+    chooser.set_input_files(path)
+    card = evidence_part(page, title).get_by_role("heading", name=path.name)
+    expect(card).to_be_visible(timeout=30_000)
+
+
+def add_video_note(page: Page, title: str, time: str, component: str, note: str) -> None:
+    """A time-stamped note tied to a rubric component, starting from the player's current time
+    (one click), then set to `time`."""
+    form = evidence_part(page, title).locator("form[data-note-form]")
+    form.get_by_role("button", name="Use the video's current time").click()
+    expect(form.get_by_label("Time in the video (minutes:seconds)")).to_have_value("0:00")
+    form.get_by_label("Time in the video (minutes:seconds)").fill(time)
+    form.get_by_label("Component of the method").select_option(label=component)
+    form.get_by_label("What happens here").fill(note)
+    form.get_by_role("button", name="Add the note").click()
+    expect(
+        evidence_part(page, title).get_by_role("button", name=f"Play from {time}")
+    ).to_be_visible()
+
+
+def submit_portfolio(page: Page, number: int) -> None:
+    expect(page.get_by_role("heading", name="Ready to submit")).to_be_visible()
+    page.get_by_role("button", name="Submit my portfolio").click()
+    expect_message(page, f"Submission {number} sent")
+
+
+def submission_row(page: Page, number: int) -> Locator:
+    """The row of submission `number` in the attempt's history of submissions and feedback."""
+    history = page.get_by_role("region", name="Submissions")
+    return history.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name=str(number), exact=True)
+    )
+
+
+# ---------------------------------------------------------------------------- teams
+def create_team(page: Page, name: str) -> None:
+    page.get_by_label("Team name").fill(name)
+    page.get_by_role("button", name="Create the team").click()
+    expect(page.get_by_role("region", name="Team")).to_contain_text(f"“{name}”")
+
+
+def invite_colleague(page: Page, name: str, email: str) -> None:
+    page.get_by_label("Colleague to invite").select_option(label=f"{name} ({email})")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.get_by_role("region", name="Team")).to_contain_text(f"{name} (invited)")
+
+
+def accept_invitation(page: Page, title: str) -> None:
+    """On the dashboard, join the team that invited you; its portfolio opens."""
+    page.goto("/me/")
+    page.get_by_role("button", name="Join the team").click()
+    expect_page(page, title)
+
+
+# ---------------------------------------------------------------------------- assessing
+def open_first_assignment(page: Page) -> None:
+    """From the scoring queue in the menu, open the submission waiting to be scored."""
+    follow_nav(page, "My scoring queue")
+    page.get_by_role("link", name=re.compile(r"^Score ")).first.click()
+    expect(page.get_by_role("button", name="Send the score")).to_be_visible()
+
+
+def expect_blind(page: Page, *traces: str) -> None:
+    """Nothing on the page (markup included) names the earner."""
+    html = page.content()
+    for trace in traces:
+        assert trace not in html, f"{trace!r} on {page.url} reveals who the earner is"
+
+
+def score_in_browser(
+    page: Page, marks: dict[int, list[int]], feedback: dict[str, str], overall: str
+) -> None:
+    """Check the rubric details `marks` (component id -> criterion ids), write feedback for
+    each component (by title), the overall feedback, and send the score."""
+    for criteria in marks.values():
+        for criterion in criteria:
+            page.locator(f"#crit-{criterion}").check()
+    for title, text in feedback.items():
+        page.get_by_label(f"Feedback on “{title}”").fill(text)
+    page.get_by_label("Overall feedback for the earner").fill(overall)
+    points = sum(len(c) for c in marks.values())
+    page.get_by_role("button", name="Send the score").click()
+    expect(page.get_by_text(re.compile(rf"^Score sent: {points} points"))).to_be_visible()

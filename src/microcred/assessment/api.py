@@ -1,6 +1,7 @@
 """The assessor's JSON API: my assignments, one assignment (blind), submit a score, decline.
 
-Session authentication (the signed-in browser, with its CSRF token). Every answer is built
+Session authentication (the signed-in browser, with its CSRF token) or a personal API token
+(`Authorization: Bearer ...`, made on the user's token page). Every answer is built
 from the same blind selectors as the pages: a submission code, never the earner's name, email
 or organization. Another assessor's assignment answers 404, like a missing one.
 """
@@ -15,10 +16,12 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from microcred.orgs.api_auth import ApiTokenAuth
+
 from . import selectors, services
 from .models import Assignment
 
-router = Router(tags=["assessment"], auth=django_auth)
+router = Router(tags=["assessment"], auth=[ApiTokenAuth(), django_auth])
 
 
 class AssignmentRow(Schema):

@@ -1,6 +1,7 @@
 """The earner's JSON API: start an attempt, read the portfolio, save text, attach an upload,
-add a note on video, submit, withdraw, read decisions. Session auth (with CSRF), and the same
-services and selectors as the pages, so both refuse the same things with the same words.
+add a note on video, submit, withdraw, read decisions. Session auth (with CSRF) or a personal
+API token (Bearer), and the same services and selectors as the pages, so both refuse the same
+things with the same words.
 
 Someone else's attempt answers 404, like a missing one. Refusals answer 400 with
 {"detail": "<plain-language message>"}.
@@ -21,11 +22,12 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
+from microcred.orgs.api_auth import ApiTokenAuth
 
 from . import selectors, services
 from .models import Artifact, Attempt, Submission, Upload
 
-router = Router(tags=["earning"], auth=django_auth)
+router = Router(tags=["earning"], auth=[ApiTokenAuth(), django_auth])
 
 
 def refusals(view: Callable[..., Any]) -> Callable[..., Any]:

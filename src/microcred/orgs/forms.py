@@ -175,3 +175,12 @@ class ImportUploadForm(forms.Form):
         if upload.size > MAX_BYTES:
             raise ValidationError("The file is larger than 2 MB. Split it into smaller files.")
         return upload
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What will use it, such as “grading spreadsheet script”, so you know which "
+        "one to revoke later.",
+    )

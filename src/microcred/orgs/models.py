@@ -301,3 +301,28 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Audit events are append-only.")
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API (scripts, other tools), acting as its user.
+
+    Only the SHA-256 of the token is stored: a leaked database gives no working token, and the
+    person sees the token once, when it is made. Revoking keeps the row (when it was used and
+    by whom stays known)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

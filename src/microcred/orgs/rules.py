@@ -74,3 +74,12 @@ rules.add_perm(
     "orgs.view_audit",
     is_active_superuser | (is_program_admin & (no_object | manages_organization)),
 )
+
+
+@rules.predicate
+def owns_token(user: Any, token: Any) -> bool:
+    return token is not None and getattr(token, "user_id", None) == user.pk
+
+
+# Personal API tokens: the owner revokes their own; a superuser may stop a leaked one.
+rules.add_perm("orgs.revoke_api_token", is_active_superuser | owns_token)

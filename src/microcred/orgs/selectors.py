@@ -299,6 +299,8 @@ AUDIT_ACTIONS = {
     "admin.added": "Added in the admin site",
     "admin.changed": "Changed in the admin site",
     "admin.deleted": "Deleted in the admin site",
+    "api_token.created": "Made an API token",
+    "api_token.revoked": "Revoked an API token",
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_tokens
 
 app_name = "orgs"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
         name="membership_remove",
     ),
     path("audit/", views.audit, name="audit"),
+    path("tokens/", views_tokens.api_tokens, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views_tokens.revoke_api_token, name="revoke_api_token"),
     path("import/", views.import_start, name="import"),
     path("import/template/<slug:kind>.csv", views.import_template, name="import_template"),
     path("import/<str:token>/", views.import_review, name="import_review"),

@@ -1,0 +1,30 @@
+"""Bearer-token authentication for the JSON API (`Authorization: Bearer mct_...`), beside the
+browser's session.
+
+Routers list it first, `auth=[ApiTokenAuth(), django_auth]`: ninja's session auth checks CSRF
+before anything else and answers 403 to a script, which never has the cookie, so the token
+must be tried before it. Without the header it steps aside and the session is tried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from .tokens import user_for_secret
+
+
+class ApiTokenAuth(HttpBearer):
+    """A token stands for its user: endpoints read `request.user`, as with a session. No CSRF
+    check applies, since a browser never sends this header on its own."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_secret(token)
+        if user is None:
+            # A token was presented and is wrong or revoked: 401 now, rather than falling
+            # through to the session's CSRF refusal.
+            raise AuthenticationError()
+        request.user = user
+        return user
