@@ -129,6 +129,9 @@ def test_inez_alone_gets_not_yet_then_earns_it_on_resubmission(
     expect_attempt_status(page, "Earned")
     expect(submission_row(page, 2)).to_contain_text("Earned")
     expect(submission_row(page, 1)).to_contain_text("Not yet")  # the history stays
+    page.get_by_role("link", name="See and share my credentials").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My credentials")
+    expect(page.get_by_role("main")).to_contain_text(title)
     page.goto("/me/")
     expect(page.get_by_role("row", name=title)).to_contain_text("Earned")
 

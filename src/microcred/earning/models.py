@@ -125,6 +125,17 @@ class UploadPart(models.Model):
 
 
 # ---------------------------------------------------------------------------- portfolios
+def refuse_change(instance: models.Model, field: str, error: Exception) -> None:
+    """Raise `error` if a stored row's `field` would change: the invariants that a submission
+    never changes and an attempt stays on its version hold against any caller, not only ours."""
+    if instance.pk is None:
+        return
+    stored = type(instance)._default_manager.filter(pk=instance.pk).values_list(field, flat=True)
+    value = stored.first()
+    if value is not None and value != getattr(instance, field):
+        raise error
+
+
 class FrozenSubmissionError(PermissionError):
     """A submitted portfolio never changes (DESIGN.md invariant 3)."""
 
@@ -209,12 +220,11 @@ class Attempt(models.Model):
         return f"{self.version.title} ({self.get_status_display()})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = (
-                type(self).objects.filter(pk=self.pk).values_list("version_id", flat=True).first()
-            )
-            if stored is not None and stored != self.version_id:
-                raise PermissionError("An attempt stays pinned to the version it started on.")
+        refuse_change(
+            self,
+            "version_id",
+            PermissionError("An attempt stays pinned to the version it started on."),
+        )
         super().save(*args, **kwargs)
 
 
@@ -319,12 +329,9 @@ class Submission(models.Model):
         return f"Submission {self.number} of {self.attempt}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            stored = (
-                type(self).objects.filter(pk=self.pk).values_list("snapshot", flat=True).first()
-            )
-            if stored is not None and stored != self.snapshot:
-                raise FrozenSubmissionError("A submitted portfolio never changes.")
+        refuse_change(
+            self, "snapshot", FrozenSubmissionError("A submitted portfolio never changes.")
+        )
         super().save(*args, **kwargs)
 
 

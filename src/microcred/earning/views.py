@@ -8,6 +8,7 @@ posts with `Accept: application/json` (autosave, attaching uploads) and gets JSO
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -275,6 +276,22 @@ def remove_artifact(request: HttpRequest, attempt_uuid: UUID, artifact_pk: int) 
     return _back(attempt, f"part-{artifact.evidence.requirement_id}")
 
 
+def _save_note(request: HttpRequest, form: Any, save: Callable[..., Any], target: Any) -> bool:
+    """Hand a valid note form to `save` (add or update); service errors land on the form."""
+    try:
+        save(
+            target,
+            user=request.user,
+            seconds=form.cleaned_data["time"],
+            component_id=form.cleaned_data["component"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return False
+    return True
+
+
 @login_required
 @require_POST
 def add_note(request: HttpRequest, attempt_uuid: UUID, artifact_pk: int) -> HttpResponse:
@@ -282,20 +299,9 @@ def add_note(request: HttpRequest, attempt_uuid: UUID, artifact_pk: int) -> Http
     artifact = _artifact(attempt, artifact_pk)
     portfolio = selectors.portfolio(attempt)
     form = _annotation_form(portfolio, data=request.POST, prefix=f"note{artifact.pk}")
-    if form.is_valid():
-        try:
-            services.add_annotation(
-                artifact,
-                user=request.user,
-                seconds=form.cleaned_data["time"],
-                component_id=form.cleaned_data["component"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Note added.")
-            return _back(attempt, f"notes-{artifact.pk}")
+    if form.is_valid() and _save_note(request, form, services.add_annotation, artifact):
+        messages.success(request, "Note added.")
+        return _back(attempt, f"notes-{artifact.pk}")
     return render_portfolio(request, attempt, note_forms={artifact.pk: form}, status=400)
 
 
@@ -310,20 +316,13 @@ def edit_note(request: HttpRequest, attempt_uuid: UUID, annotation_pk: int) -> H
         "note": annotation.note,
     }
     form = _annotation_form(portfolio, data=request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_annotation(
-                annotation,
-                user=request.user,
-                seconds=form.cleaned_data["time"],
-                component_id=form.cleaned_data["component"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            messages.success(request, "Note saved.")
-            return _back(attempt, f"notes-{annotation.artifact_id}")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _save_note(request, form, services.update_annotation, annotation)
+    ):
+        messages.success(request, "Note saved.")
+        return _back(attempt, f"notes-{annotation.artifact_id}")
     return render(
         request,
         "earning/note_edit.html",
