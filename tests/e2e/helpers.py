@@ -140,6 +140,9 @@ def start_micro_credential(page: Page, slug: str, title: str) -> None:
     """From the MC's public page, start an attempt; the portfolio page opens."""
     open_micro_credential(page, slug)
     page.get_by_role("button", name="Start this micro-credential").click()
+    # The MC page's heading is the same title: wait for the portfolio itself, scripts and all.
+    page.wait_for_url("**/earn/*/")
+    page.wait_for_load_state()
     expect_page(page, title)
 
 

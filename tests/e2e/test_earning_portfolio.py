@@ -14,6 +14,7 @@ from tests.catalog.factories import catalog_people
 from tests.earning.portfolio_helpers import small_content, video_bytes
 
 from .harness import sign_in, sign_out
+from .helpers import start_micro_credential
 
 
 @pytest.fixture
@@ -30,9 +31,7 @@ def test_inez_starts_writes_uploads_annotates_and_submits(
     page: Page, inez, version, tmp_path: Path
 ):
     sign_in(page, inez.email, "pw-for-tests-1")
-    page.goto(f"/catalog/mc/{version.micro_credential.slug}/")
-    page.get_by_role("button", name="Start this micro-credential").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(version.title)
+    start_micro_credential(page, version.micro_credential.slug, version.title)
     attempt = Attempt.objects.get()
 
     plan = page.get_by_label("Your answer").first

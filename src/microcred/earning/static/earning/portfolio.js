@@ -43,7 +43,9 @@
     const status = form.querySelector('[data-role=save-status]')
     const limit = parseInt(form.dataset.wordLimit, 10) || 0
     let timer = null
-    let saved = textarea.value
+    // What the server holds is the textarea's original content: someone may type before this
+    // script runs (a slow connection), and that text must still count as unsaved.
+    let saved = textarea.defaultValue
     let inFlight = null
 
     function showCount () {
@@ -92,6 +94,7 @@
       inFlight.catch(() => {}).then(() => form.submit())
     })
     showCount()
+    if (textarea.value !== saved) timer = setTimeout(save, AUTOSAVE_DELAY)
   }
 
   function setUpAttaching (container) {
