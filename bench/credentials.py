@@ -1,6 +1,6 @@
 """Issue and verify N Open Badges 3.0 credentials with our code and with Digital Bazaar's.
 
-    .venv/bin/python bench/credentials_core.py [-n 1000] [--minimal] [--no-reference] [--profile]
+    .venv/bin/python bench/credentials.py [-n 1000] [--minimal] [--no-reference] [--profile]
 
 Both sides sign the same unsigned credentials (realistic educator micro-credentials, see
 microcred/credentials/samples.py) with the same key and `created` time, and verify the same
