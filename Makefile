@@ -66,7 +66,7 @@ test: install browser lint
 # Each benchmark also runs alone; bench/upload.py (1 GiB through a real server) is left to run by hand.
 bench: install
 	$(PY) bench/catalog_search.py
-	$(PY) bench/credentials_core.py
+	$(PY) bench/credentials.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache
