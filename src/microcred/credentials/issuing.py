@@ -20,6 +20,7 @@ from django.urls import reverse
 
 from microcred.assessment.models import Assignment, Award, ComponentScore
 from microcred.catalog.models import MicroCredentialVersion, OutcomeBand, Rubric, StandardItem
+from microcred.earning import public_evidence
 from microcred.orgs.models import Organization
 from microcred.orgs.selectors import ancestor_ids
 
@@ -234,12 +235,14 @@ def evidence(award: Award) -> list[dict[str, str]]:
     ]
     return [
         {
+            # The earners' public evidence page: 404 until they publish it (earning decides).
+            "id": public_evidence.page_url(submission),
             "type": ["Evidence"],
             "name": f"Portfolio for “{version.title}”",
             "description": (
                 f"Submission {submission.number}, made on "
                 f"{submission.submitted_at:%Y-%m-%d}: {'; '.join(parts)}. The evidence itself "
-                "is kept private."
+                "is kept private; the earner may publish its written parts at this address."
             ),
             "genre": "Portfolio",
         }
@@ -270,6 +273,8 @@ def build_credential(award: Award, issuing: Issuing) -> dict[str, Any]:
         "validFrom": xsd_datetime(issuing.issued_at),
         "name": version.title,
         "credentialSubject": {
+            # The earner's own DID, when they registered one (orgs.earner_did checked it).
+            **({"id": award.earner.did} if award.earner.did else {}),
             "type": ["AchievementSubject"],
             "identifier": [identity],
             "achievement": achieved,

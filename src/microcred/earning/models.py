@@ -361,3 +361,24 @@ class EvidenceShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt} shared with {self.coach}"
+
+
+class PublicEvidence(models.Model):
+    """Whether the earners of a submission publish its public evidence page (the written parts
+    and video notes as text, never files). The page's address exists from the start, because
+    credentials name it; it answers 404 until published. The row stays after unpublishing:
+    the audit trail says who changed it, this row says how it stands."""
+
+    submission = models.OneToOneField(
+        Submission, on_delete=models.CASCADE, related_name="public_evidence"
+    )
+    published = models.BooleanField(default=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now=True)
+    first_published_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "published" if self.published else "not published"
+        return f"Public evidence page of {self.submission} ({state})"

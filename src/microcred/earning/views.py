@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
 
-from . import selectors, services
+from . import public_evidence, selectors, services
 from .evidence_access import signed_url
 from .forms import (
     AnnotationForm,
@@ -203,6 +203,7 @@ def render_portfolio(
         ),
         "history": history,
         "submit_errors": submit_errors or [],
+        "public_evidence": public_evidence.state_for(attempt),
     }
     return render(request, "earning/attempt.html", context, status=status)
 

@@ -14,10 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import evidence_access as access
-from .models import Attempt, Upload
+from . import public_evidence
+from .models import Attempt, Submission, Upload
 from .uploads.serving import ranged_file_response
 
 _TEXT = "text/plain; charset=utf-8"
@@ -139,3 +140,50 @@ def shares(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
         "files": access.attempt_files(attempt),
     }
     return render(request, "earning/evidence/shares.html", context)
+
+
+# ---------------------------------------------------------------------------- public pages
+@require_GET
+def public_page(request: HttpRequest, submission_uuid: UUID) -> HttpResponse:
+    """The earners' public evidence page (text only); 404 unless published, but for them."""
+    page = public_evidence.page_for(request.user, submission_uuid)
+    response = render(request, "earning/evidence/public.html", {"page": page})
+    # Unpublishing must take effect at once: nobody keeps a copy, and previews stay private.
+    response["Cache-Control"] = "no-cache" if page.published else _PRIVATE
+    return response
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, submission_uuid: UUID) -> HttpResponse:
+    submission = get_object_or_404(
+        Submission.objects.select_related("attempt"), uuid=submission_uuid
+    )
+    choice = request.POST.get("published", "")
+    if choice not in ("yes", "no"):
+        messages.error(request, "Choose “Publish” or “Make private”: nothing changed.")
+        return redirect("earning:attempt", attempt_uuid=submission.attempt.uuid)
+    wanted = choice == "yes"
+    try:
+        changed = public_evidence.set_published(submission, user=request.user, published=wanted)
+    except PermissionDenied:
+        raise Http404("There is no such page.") from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        changed = None
+    if changed is not None:
+        if not changed:
+            messages.info(
+                request,
+                "Nothing changed: the page already was " + ("public." if wanted else "private."),
+            )
+        elif wanted:
+            messages.success(request, "Your evidence page is public: anyone with the link sees it.")
+        else:
+            messages.success(
+                request, "Your evidence page is private again: the link shows nothing."
+            )
+    response = redirect("earning:attempt", attempt_uuid=submission.attempt.uuid)
+    response["Location"] += "#public-evidence"
+    return response

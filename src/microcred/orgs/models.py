@@ -37,6 +37,9 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     display_name = models.CharField(max_length=150, blank=True)
+    # The earner's own decentralized identifier (did:key or did:web), checked by orgs.earner_did;
+    # credentials issued after it is set name it as their subject.
+    did = models.CharField("DID", max_length=500, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

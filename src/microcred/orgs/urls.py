@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_tokens
+from . import views, views_did, views_tokens
 
 app_name = "orgs"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("audit/", views.audit, name="audit"),
     path("tokens/", views_tokens.api_tokens, name="api_tokens"),
+    path("my-did/", views_did.my_did, name="my_did"),
     path("tokens/<int:pk>/revoke/", views_tokens.revoke_api_token, name="revoke_api_token"),
     path("import/", views.import_start, name="import"),
     path("import/template/<slug:kind>.csv", views.import_template, name="import_template"),
