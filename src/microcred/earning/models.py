@@ -373,11 +373,7 @@ class PublicEvidence(models.Model):
         Submission, on_delete=models.CASCADE, related_name="public_evidence"
     )
     published = models.BooleanField(default=False)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
     changed_at = models.DateTimeField(auto_now=True)
-    first_published_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         state = "published" if self.published else "not published"

@@ -21,7 +21,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 
 from microcred.orgs.services import record_audit
 
@@ -37,11 +36,11 @@ def page_url(submission: Submission) -> str:
 
 
 def earned_submission(attempt: Attempt) -> Submission | None:
-    """The submission whose decision granted the attempt's awards, or None if none did."""
-    from microcred.assessment.models import Award  # assessment imports earning in turn
-
-    award = Award.objects.filter(attempt=attempt).select_related("decision__submission").first()
-    return award.decision.submission if award else None
+    """The submission that earned the attempt, or None: an earned attempt takes no further
+    submissions, so it is the last one decided."""
+    if attempt.status != Attempt.Status.EARNED:
+        return None
+    return attempt.submissions.filter(status=Submission.Status.DECIDED).order_by("-number").first()
 
 
 def is_published(submission: Submission) -> bool:
@@ -58,7 +57,7 @@ class PageState:
 
 
 def state_for(attempt: Attempt) -> PageState | None:
-    submission = earned_submission(attempt) if attempt.status == Attempt.Status.EARNED else None
+    submission = earned_submission(attempt)
     if submission is None:
         return None
     return PageState(submission, is_published(submission), page_url(submission))
@@ -131,7 +130,7 @@ def set_published(submission: Submission, *, user: Any, published: bool) -> bool
     attempt = Attempt.objects.select_for_update(of=("self",)).get(pk=submission.attempt_id)
     if not selectors.is_attempt_member(user, attempt):
         raise PermissionDenied("This is not your evidence.")
-    if attempt.status != Attempt.Status.EARNED or earned_submission(attempt) != submission:
+    if earned_submission(attempt) != submission:
         raise ValidationError(
             "Only the submission that earned this micro-credential can have a public page."
         )
@@ -140,10 +139,7 @@ def set_published(submission: Submission, *, user: Any, published: bool) -> bool
     if page.published == published:
         return False
     page.published = published
-    page.changed_by = user
-    if published and page.first_published_at is None:
-        page.first_published_at = timezone.now()
-    page.save()
+    page.save(update_fields=["published", "changed_at"])
     action = "earning.evidence.published" if published else "earning.evidence.unpublished"
     record_audit(user, action, page, organization=attempt.school)
     return True

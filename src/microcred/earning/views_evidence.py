@@ -169,15 +169,11 @@ def publish(request: HttpRequest, submission_uuid: UUID) -> HttpResponse:
     except PermissionDenied:
         raise Http404("There is no such page.") from None
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        changed = None
-    if changed is not None:
+        messages.error(request, " ".join(exc.messages))
+    else:
         if not changed:
-            messages.info(
-                request,
-                "Nothing changed: the page already was " + ("public." if wanted else "private."),
-            )
+            state = "public" if wanted else "private"
+            messages.info(request, f"Nothing changed: the page already was {state}.")
         elif wanted:
             messages.success(request, "Your evidence page is public: anyone with the link sees it.")
         else:
