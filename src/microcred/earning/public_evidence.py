@@ -53,14 +53,16 @@ class PageState:
 
     submission: Submission
     published: bool
-    url: str
+    path: str  # for links within the site
+    address: str  # the full address to share (the one credentials carry)
 
 
 def state_for(attempt: Attempt) -> PageState | None:
     submission = earned_submission(attempt)
     if submission is None:
         return None
-    return PageState(submission, is_published(submission), page_url(submission))
+    path = reverse(URL_NAME, args=[submission.uuid])
+    return PageState(submission, is_published(submission), path, settings.SITE_URL + path)
 
 
 @dataclass(frozen=True)
