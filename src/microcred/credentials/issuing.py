@@ -19,11 +19,19 @@ from django.conf import settings
 from django.urls import reverse
 
 from microcred.assessment.models import Assignment, Award, ComponentScore
-from microcred.catalog.models import MicroCredentialVersion, OutcomeBand, Rubric, StandardItem
+from microcred.catalog.models import (
+    MicroCredentialVersion,
+    OutcomeBand,
+    Rubric,
+    Stack,
+    StandardItem,
+)
+from microcred.catalog.selectors import public_stack
 from microcred.earning import public_evidence
 from microcred.orgs.models import Organization
 from microcred.orgs.selectors import ancestor_ids
 
+from .models import StackAward
 from .proofs import xsd_datetime
 from .samples import OB_CONTEXTS, OB_SCHEMA, hashed_email_identity
 
@@ -251,7 +259,7 @@ def evidence(award: Award) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class Issuing:
-    """What a credential needs besides its award, decided by the service that issues it."""
+    """What a credential needs besides what it was earned for, decided by the service."""
 
     credential_uuid: Any
     issuer: dict[str, Any]  # the embedded OB 3.0 Profile
@@ -259,29 +267,101 @@ class Issuing:
     issued_at: datetime
 
 
-def build_credential(award: Award, issuing: Issuing) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential of `award`."""
-    version = award.attempt.version
-    achieved = achievement(version)
-    # A fresh salt per credential: the hash cannot be matched across credentials or sites.
-    identity = hashed_email_identity(award.earner.email, secrets.token_hex(16))
+def _subject(earner: Any, achieved: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The AchievementSubject naming `earner`: their own DID when they registered one
+    (orgs.earner_did checked it), and always a salted hash of their email, with a fresh salt
+    per credential so the hash cannot be matched across credentials or sites."""
+    return {
+        **({"id": earner.did} if earner.did else {}),
+        "type": ["AchievementSubject"],
+        "identifier": [hashed_email_identity(earner.email, secrets.token_hex(16))],
+        "achievement": achieved,
+        **extra,
+    }
+
+
+def _envelope(
+    name: str, subject: dict[str, Any], evidence_entries: list[dict], issuing: Issuing
+) -> dict[str, Any]:
     return {
         "@context": list(CONTEXTS),
         "id": credential_url(issuing.credential_uuid),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuing.issuer,
         "validFrom": xsd_datetime(issuing.issued_at),
-        "name": version.title,
-        "credentialSubject": {
-            # The earner's own DID, when they registered one (orgs.earner_did checked it).
-            **({"id": award.earner.did} if award.earner.did else {}),
-            "type": ["AchievementSubject"],
-            "identifier": [identity],
-            "achievement": achieved,
-            "result": results(award, achieved["id"]),
-            "creditsEarned": float(version.estimated_hours),
-        },
-        "evidence": evidence(award),
+        "name": name,
+        "credentialSubject": subject,
+        "evidence": evidence_entries,
         "credentialStatus": issuing.status_entry,
         "credentialSchema": [{"id": OB_SCHEMA, "type": SCHEMA_VALIDATOR}],
     }
+
+
+def build_credential(award: Award, issuing: Issuing) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential of `award`."""
+    version = award.attempt.version
+    achieved = achievement(version)
+    subject = _subject(
+        award.earner,
+        achieved,
+        result=results(award, achieved["id"]),
+        creditsEarned=float(version.estimated_hours),
+    )
+    return _envelope(version.title, subject, evidence(award), issuing)
+
+
+# ---------------------------------------------------------------------------- stacks
+
+
+def stack_url(stack: Stack) -> str:
+    return settings.SITE_URL + reverse("catalog:stack", args=[stack.slug])
+
+
+def stack_criteria(stack: Stack) -> str:
+    pathway = public_stack(stack.slug)  # the pathway as the catalog shows it
+    required = [step.version.title for step in pathway.required_steps]
+    electives = [step.version.title for step in pathway.elective_steps]
+    parts = []
+    if required:
+        parts.append("Earn each of these micro-credentials: " + "; ".join(required) + ".")
+    if electives and stack.min_electives:
+        parts.append(f"Earn at least {stack.min_electives} of these: " + "; ".join(electives) + ".")
+    parts.append("Each is earned with classroom evidence scored by an independent assessor.")
+    return " ".join(parts)
+
+
+def stack_achievement(stack: Stack) -> dict[str, Any]:
+    base = stack_url(stack)
+    return {
+        "id": base,
+        "type": ["Achievement"],
+        # A set of micro-credentials completed together: a certificate in OB 3.0's vocabulary.
+        "achievementType": "Certificate",
+        "name": stack.achievement_name,
+        "description": stack.achievement_description or stack.description,
+        "criteria": {"id": base, "narrative": stack_criteria(stack)},
+        "image": badge_image(stack.achievement_name),
+    }
+
+
+def stack_evidence(parts: list[tuple[str, str, datetime]]) -> list[dict[str, str]]:
+    """The micro-credentials the stack was completed with: (title, credential URL, issued)."""
+    return [
+        {
+            "id": url,
+            "type": ["Evidence"],
+            "name": title,
+            "description": f"Micro-credential earned on {issued:%Y-%m-%d}.",
+            "genre": "Micro-credential",
+        }
+        for title, url, issued in parts
+    ]
+
+
+def build_stack_credential(
+    stack_award: StackAward, parts: list[tuple[str, str, datetime]], issuing: Issuing
+) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential of a completed stack."""
+    stack = stack_award.stack
+    subject = _subject(stack_award.earner, stack_achievement(stack))
+    return _envelope(stack.achievement_name, subject, stack_evidence(parts), issuing)

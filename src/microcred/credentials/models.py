@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from microcred.orgs.models import Organization
@@ -148,8 +149,28 @@ class StatusList(models.Model):
         super().save(*args, **kwargs)
 
 
+class StackAward(models.Model):
+    """An earner completed a stack: its required micro-credentials and enough electives, each
+    held as a credential that is not revoked. One per earner and stack, exactly once."""
+
+    earner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stack_awards"
+    )
+    stack = models.ForeignKey("catalog.Stack", on_delete=models.PROTECT, related_name="awards")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["earner", "stack"], name="stack_award_once_per_earner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.earner} completed {self.stack}"
+
+
 class IssuedCredential(models.Model):
-    """The signed OpenBadgeCredential of one Award: exactly one per award (invariant 5).
+    """The signed OpenBadgeCredential of one Award, or of one StackAward: exactly one per award
+    (invariant 5), and exactly one of the two.
 
     `document` is the credential exactly as signed; it is never changed afterwards (revocation
     is a bit in the status list, not an edit), so the stored copy always verifies.
@@ -157,7 +178,14 @@ class IssuedCredential(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     award = models.OneToOneField(
-        "assessment.Award", on_delete=models.PROTECT, related_name="credential"
+        "assessment.Award",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credential",
+    )
+    stack_award = models.OneToOneField(
+        StackAward, null=True, blank=True, on_delete=models.PROTECT, related_name="credential"
     )
     issuer = models.ForeignKey(
         IssuerProfile, on_delete=models.PROTECT, related_name="issued_credentials"
@@ -175,11 +203,26 @@ class IssuedCredential(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["status_list", "status_index"], name="credential_status_entry_unique"
-            )
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(award__isnull=False, stack_award__isnull=True)
+                    | models.Q(award__isnull=True, stack_award__isnull=False)
+                ),
+                name="credential_of_award_or_stack",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Credential {self.uuid}"
+
+    @property
+    def earner(self) -> Any:
+        return self.award.earner if self.award_id else self.stack_award.earner
+
+    @property
+    def earner_id(self) -> int:
+        return self.award.earner_id if self.award_id else self.stack_award.earner_id
 
 
 class Revocation(models.Model):

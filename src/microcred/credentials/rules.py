@@ -57,7 +57,7 @@ def earned_credential(user: Any, credential: Any) -> bool:
     return (
         isinstance(credential, IssuedCredential)
         and user.is_authenticated
-        and credential.award.earner_id == user.pk
+        and credential.earner_id == user.pk
     )
 
 

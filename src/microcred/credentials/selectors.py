@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from microcred.catalog.models import Stack
 from microcred.orgs.models import Organization, Role
 from microcred.orgs.selectors import is_active_superuser, organizations_where
 
 from . import did
 from .keys import KeyResolutionError, ResolvedKey
-from .models import IssuedCredential, IssuerKey, IssuerProfile, StatusList
+from .models import IssuedCredential, IssuerKey, IssuerProfile, StackAward, StatusList
 from .samples import OB_CONTEXTS
 from .schema import check_schema
 from .status_list import check_status
@@ -250,6 +252,8 @@ def _issued() -> QuerySet[IssuedCredential]:
         "award__earner",
         "award__attempt__version__micro_credential",
         "award__decision__band",
+        "stack_award__earner",
+        "stack_award__stack",
         "issuer__organization",
         "revocation",
     )
@@ -263,7 +267,7 @@ def credentials_of(user: Any) -> QuerySet[IssuedCredential]:
     """The user's own credentials, newest first."""
     if not user.is_authenticated:
         return IssuedCredential.objects.none()
-    return _issued().filter(award__earner=user)
+    return _issued().filter(Q(award__earner=user) | Q(stack_award__earner=user))
 
 
 def all_issued() -> QuerySet[IssuedCredential]:
@@ -293,3 +297,104 @@ def credential_state(credential: IssuedCredential, now: datetime | None = None) 
         if ends < (now or timezone.now()):
             return CredentialState("expired", "Expired", f"It was valid until {ends:%B %-d, %Y}.")
     return CredentialState("valid", "Valid", f"Issued by {credential.issuer.name}; not revoked.")
+
+
+@dataclass(frozen=True)
+class CredentialSummary:
+    """What a person reads about an issued credential, whichever kind it is."""
+
+    kind: str  # "Micro-credential" or "Stack"
+    title: str
+    earner_name: str
+    summary: str
+    band: str  # the rubric band achieved; "" for a stack
+    points: int | None
+    hours: Any  # estimated hours of a micro-credential; None for a stack
+    about_url: str
+    about_label: str
+    completed_with: list[tuple[str, str]]  # a stack's micro-credentials: (title, credential URL)
+
+
+def summary_of(credential: IssuedCredential) -> CredentialSummary:
+    earner = credential.earner
+    name = earner.get_full_name() or "an educator"
+    if credential.award_id is None:
+        stack = credential.stack_award.stack
+        return CredentialSummary(
+            "Stack",
+            stack.achievement_name,
+            name,
+            stack.achievement_description or stack.description,
+            "",
+            None,
+            None,
+            reverse("catalog:stack", args=[stack.slug]),
+            "The micro-credentials in this stack",
+            # As signed: its evidence entries are the micro-credentials it was completed with.
+            [(entry["name"], entry["id"]) for entry in credential.document.get("evidence", [])],
+        )
+    version = credential.award.attempt.version
+    decision = credential.award.decision
+    return CredentialSummary(
+        "Micro-credential",
+        version.title,
+        name,
+        version.summary,
+        decision.band.label,
+        decision.total_points,
+        version.estimated_hours,
+        reverse("catalog:version", args=[version.micro_credential.slug, version.number]),
+        "What it asks and how it is scored",
+        [],
+    )
+
+
+# ---------------------------------------------------------------------------- stacks
+
+
+def held_credentials(earner: Any) -> dict[int, IssuedCredential]:
+    """The earner's micro-credential credentials that count today (not revoked), by the
+    micro-credential they were earned for (any version; the latest one if earned twice)."""
+    held = (
+        IssuedCredential.objects.filter(award__earner=earner, revocation__isnull=True)
+        .select_related("award__attempt__version", "issuer")
+        .order_by("issued_at", "pk")
+    )
+    return {credential.award.attempt.version.micro_credential_id: credential for credential in held}
+
+
+@dataclass(frozen=True)
+class StackProgress:
+    stack: Stack
+    complete: bool
+    used: list[IssuedCredential]  # the member credentials held, in the stack's order
+
+
+def stack_progress(
+    earner: Any, stack: Stack, held: dict[int, IssuedCredential] | None = None
+) -> StackProgress:
+    """Whether `earner` completed `stack`: every required member and at least min_electives
+    of the others held as credentials that count."""
+    held = held_credentials(earner) if held is None else held
+    members = list(stack.members.all())
+    required_met = all(m.micro_credential_id in held for m in members if m.required)
+    electives = sum(1 for m in members if not m.required and m.micro_credential_id in held)
+    used = [held[m.micro_credential_id] for m in members if m.micro_credential_id in held]
+    complete = bool(used) and required_met and electives >= stack.min_electives
+    return StackProgress(stack, complete, used)
+
+
+def completed_stacks(earner: Any) -> list[Stack]:
+    """Published stacks the earner completed and holds no stack credential for yet."""
+    held = held_credentials(earner)
+    done = StackAward.objects.filter(earner=earner, credential__isnull=False).values("stack_id")
+    candidates = (
+        Stack.objects.filter(
+            status=Stack.Status.PUBLISHED, members__micro_credential_id__in=list(held)
+        )
+        .exclude(pk__in=done)
+        .distinct()
+        .prefetch_related("members")
+        .order_by("pk")
+    )
+    return [stack for stack in candidates if stack_progress(earner, stack, held).complete]

@@ -13,12 +13,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from microcred.assessment.models import Award
+from microcred.catalog.models import Stack
 from microcred.orgs.models import Organization
 from microcred.orgs.services import SYSTEM, record_audit
 
@@ -31,6 +33,7 @@ from .models import (
     IssuerKey,
     IssuerProfile,
     Revocation,
+    StackAward,
     StatusList,
 )
 from .proofs import sign_credential, xsd_datetime
@@ -273,12 +276,56 @@ def _issuer_profile(award: Any) -> IssuerProfile:
     return profile or create_issuer_profile(SYSTEM, organization)
 
 
+def _issue(profile: IssuerProfile, build: Any, **earned_for: Any) -> IssuedCredential:
+    """Sign and store one credential for what it was `earned_for` (award= or stack_award=),
+    inside the caller's transaction, which holds the lock on that source row."""
+    # allocate_index locks the issuer row until we commit: no key rotation in between,
+    # so the active key read next is the one sign_as_issuer signs with.
+    status_list, index = allocate_index(profile)
+    key = profile.keys.get(retired_at__isnull=True)
+    credential = IssuedCredential(
+        issuer=profile,
+        key=key,
+        status_list=status_list,
+        status_index=index,
+        issued_at=timezone.now().replace(microsecond=0),
+        **earned_for,
+    )
+    details = issuing.Issuing(
+        credential_uuid=credential.uuid,
+        issuer=selectors.profile_document(profile, standalone=False),
+        status_entry=status_entry(status_list, index),
+        issued_at=credential.issued_at,
+    )
+    credential.document = sign_as_issuer(profile, build(details), credential.issued_at)
+    credential.save()
+    record_audit(
+        SYSTEM,
+        "credential.issued",
+        credential,
+        organization=profile.organization,
+        data={
+            **{name: source.pk for name, source in earned_for.items()},
+            "key": key.fragment,
+            "status_index": index,
+        },
+    )
+    return credential
+
+
+def _check_stacks_after_commit(earner_id: int) -> None:
+    from .tasks import issue_stack_credentials
+
+    transaction.on_commit(lambda: issue_stack_credentials.enqueue(earner_id))
+
+
 def issue_for_award(award: Any) -> IssuedCredential:
     """The award's signed credential, issued exactly once.
 
     The award row is locked while we look and issue, so a retry, a second worker or a re-run
     after a crash finds the credential the first one committed (a revoked one included) instead
-    of issuing another; the one-to-one on `award` backs this up in the database.
+    of issuing another; the one-to-one on `award` backs this up in the database. Once it is
+    committed, the earner's stacks are checked: this credential may complete one.
     """
     with transaction.atomic():
         award = (
@@ -289,36 +336,48 @@ def issue_for_award(award: Any) -> IssuedCredential:
         existing = IssuedCredential.objects.filter(award=award).first()
         if existing is not None:
             return existing
-        profile = _issuer_profile(award)
-        # allocate_index locks the issuer row until we commit: no key rotation in between,
-        # so the active key read next is the one sign_as_issuer signs with.
-        status_list, index = allocate_index(profile)
-        key = profile.keys.get(retired_at__isnull=True)
-        credential = IssuedCredential(
+        credential = _issue(
+            _issuer_profile(award),
+            lambda details: issuing.build_credential(award, details),
             award=award,
-            issuer=profile,
-            key=key,
-            status_list=status_list,
-            status_index=index,
-            issued_at=timezone.now().replace(microsecond=0),
         )
-        details = issuing.Issuing(
-            credential_uuid=credential.uuid,
-            issuer=selectors.profile_document(profile, standalone=False),
-            status_entry=status_entry(status_list, index),
-            issued_at=credential.issued_at,
-        )
-        unsigned = issuing.build_credential(award, details)
-        credential.document = sign_as_issuer(profile, unsigned, credential.issued_at)
-        credential.save()
-        record_audit(
-            SYSTEM,
-            "credential.issued",
-            credential,
-            organization=profile.organization,
-            data={"award": award.pk, "key": key.fragment, "status_index": index},
-        )
+        _check_stacks_after_commit(award.earner_id)
     return credential
+
+
+def issue_for_stack(earner: Any, stack: Stack) -> IssuedCredential:
+    """The credential of a stack the earner completed, issued exactly once.
+
+    The earner's row is the lock: one stack check per earner at a time, so a retry or a second
+    worker finds the StackAward and credential the first one committed. Signed by the issuer of
+    the earner's latest credential in the stack.
+    """
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().get(pk=earner.pk)
+        stack_award = (
+            StackAward.objects.filter(earner=earner, stack=stack)
+            .select_related("credential")
+            .first()
+        )
+        existing = getattr(stack_award, "credential", None) if stack_award else None
+        if existing is not None:
+            return existing
+        progress = selectors.stack_progress(earner, stack)
+        if not progress.complete:
+            raise ValidationError(f"{earner} has not completed “{stack.title}” yet.")
+        stack_award = stack_award or StackAward.objects.create(earner=earner, stack=stack)
+        parts = [(c.document["name"], c.document["id"], c.issued_at) for c in progress.used]
+        latest = max(progress.used, key=lambda c: (c.issued_at, c.pk))
+        return _issue(
+            latest.issuer,
+            lambda details: issuing.build_stack_credential(stack_award, parts, details),
+            stack_award=stack_award,
+        )
+
+
+def issue_completed_stacks(earner: Any) -> list[IssuedCredential]:
+    """Issue the credential of every stack the earner has completed and not yet been given."""
+    return [issue_for_stack(earner, stack) for stack in selectors.completed_stacks(earner)]
 
 
 def set_public(actor: Any, credential: IssuedCredential, public: bool) -> IssuedCredential:

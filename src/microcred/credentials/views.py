@@ -190,7 +190,7 @@ def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
         "credentials/credential.html",
         {
             "credential": credential,
-            "award": credential.award,
+            "about": selectors.summary_of(credential),
             "state": selectors.credential_state(credential),
             "summary": summary,
             "is_earner": request.user.has_perm(
@@ -250,14 +250,19 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
     return render(
         request,
         "credentials/credential_revoke.html",
-        {"credential": credential, "form": form, "state": selectors.credential_state(credential)},
+        {
+            "credential": credential,
+            "about": selectors.summary_of(credential),
+            "form": form,
+            "state": selectors.credential_state(credential),
+        },
     )
 
 
 @login_required
 def my_credentials(request: HttpRequest) -> HttpResponse:
     credentials = [
-        (credential, selectors.credential_state(credential))
+        (credential, selectors.summary_of(credential), selectors.credential_state(credential))
         for credential in selectors.credentials_of(request.user)
     ]
     return render(request, "credentials/credential_list.html", {"credentials": credentials})
