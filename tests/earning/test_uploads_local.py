@@ -19,8 +19,11 @@ from django.test import Client
 from django.utils import timezone
 
 from microcred.earning.models import Upload, UploadPart
+from microcred.earning.sample_media import write_video
 from microcred.earning.uploads import local
+from microcred.earning.uploads.errors import UploadRejected
 from microcred.earning.uploads.policy import UploadPolicy
+from microcred.earning.uploads.services import store_server_file
 
 from .uploading import VIDEO_POLICY, MiB, Protocol, padded_mp4, split
 
@@ -363,3 +366,18 @@ def test_abandoned_uploads_are_cleaned_after_n_days(api, token):
     assert not partial_path(stale_id).exists()
     assert Upload.objects.get(pk=fresh_id).status == Upload.Status.UPLOADING
     assert partial_path(fresh_id).exists()
+
+
+def test_a_file_on_the_server_is_stored_and_probed_like_a_browser_upload(make_user, tmp_path):
+    user = make_user()
+    clip = tmp_path / "lesson.mp4"
+    write_video(clip, seconds=4, fps=2, audio=None)
+    upload = store_server_file(user, VIDEO_POLICY, clip, filename="lesson.mp4")
+    assert upload.status == Upload.Status.COMPLETE and upload.owner == user
+    assert upload.probe_status == Upload.ProbeStatus.READY
+    assert round(upload.duration_seconds) == 4
+
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video at all")
+    with pytest.raises(UploadRejected):
+        store_server_file(user, VIDEO_POLICY, text, filename="notes.mp4")

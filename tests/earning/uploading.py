@@ -1,59 +1,21 @@
-"""Helpers for the upload tests: real media made with PyAV, and the JSON protocol as Uppy
-speaks it, over Django's test client."""
+"""Helpers for the upload tests: real media (microcred.earning.sample_media), and the JSON
+protocol as Uppy speaks it, over Django's test client."""
 
 from __future__ import annotations
 
 import io
 import os
 import struct
-from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import av
-
+from microcred.earning.sample_media import write_video
 from microcred.earning.uploads.policy import UploadPolicy
+
+__all__ = ["write_video"]  # re-exported for the tests that make media
 
 MiB = 1024 * 1024
 VIDEO_POLICY = UploadPolicy(allowed_types=("video/*",), max_bytes=64 * MiB, purpose="test")
-
-
-def write_video(
-    target: Path | io.BytesIO,
-    *,
-    container: str = "mp4",
-    codec: str = "libx264",
-    audio: str | None = "aac",
-    seconds: float = 1,
-    size: tuple[int, int] = (160, 120),
-) -> None:
-    """A short real video: moving grey levels and, optionally, a 440 Hz tone."""
-    out = av.open(target, "w", format=container)
-    video = out.add_stream(codec, rate=25)
-    video.width, video.height = size
-    video.pix_fmt = "yuv420p"
-    if codec == "libx265":
-        video.options = {"x265-params": "log-level=none"}
-    tone = out.add_stream(audio, rate=44100) if audio else None
-    for i in range(int(25 * seconds)):
-        frame = av.VideoFrame(size[0], size[1], "yuv420p")
-        for n, plane in enumerate(frame.planes):
-            plane.update(bytes([(i * 7 + n * 50) % 256]) * plane.buffer_size)
-        frame.pts, frame.time_base = i, Fraction(1, 25)
-        out.mux(video.encode(frame))
-    out.mux(video.encode(None))
-    if tone is not None:
-        samples = 1024
-        for k in range(int(44100 * seconds / samples)):
-            frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
-            wave = (int(8000 * ((k * samples + t) % 100 < 50)) for t in range(samples))
-            frame.planes[0].update(b"".join(struct.pack("<h", v) for v in wave))
-            frame.sample_rate, frame.pts = 44100, k * samples
-            frame.time_base = Fraction(1, 44100)
-            out.mux(tone.encode(frame))
-        out.mux(tone.encode(None))
-    out.close()
 
 
 @cache

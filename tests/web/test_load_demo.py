@@ -18,6 +18,9 @@ from microcred.catalog.models import (
     VettingReview,
 )
 from microcred.catalog.samples import COACHING_SLUG
+from microcred.credentials import selectors as credential_selectors
+from microcred.credentials.models import IssuedCredential
+from microcred.earning.models import Upload
 from microcred.orgs.demo import ACCOUNTS
 from microcred.orgs.models import AuditEvent, Membership, Organization, Role, User
 
@@ -42,6 +45,7 @@ def snapshot() -> dict[str, int]:
         "approvals": Approval.objects.count(),
         "stacks": Stack.objects.count(),
         "standards": StandardItem.objects.count(),
+        "credentials": IssuedCredential.objects.count(),
         "audit": AuditEvent.objects.count(),
     }
 
@@ -160,6 +164,25 @@ def test_every_vetting_state_is_present():
     for version in MicroCredentialVersion.objects.filter(status=Status.PUBLISHED):
         assert version.alignments.exists(), version
         assert version.evidence_requirements.count() >= 3, version
+
+
+def test_earners_hold_credentials_in_every_state():
+    load()
+    states: dict[str, list[str]] = {}
+    for credential in IssuedCredential.objects.all():
+        state = credential_selectors.credential_state(credential).state
+        states.setdefault(state, []).append(credential.document["name"])
+        report = credential_selectors.verify(credential.document)
+        failed = {c.name for c in report.checks if c.status.name == "FAILED"}
+        # Every one is genuine; the revoked one fails only its status check.
+        assert failed == ({"status"} if state == "revoked" else set()), (state, failed)
+    assert states["revoked"] == ["Phonics: Explicit, Systematic Letter-Sound Instruction"]
+    assert len(states["valid"]) == 4
+    (stack,) = IssuedCredential.objects.filter(stack_award__isnull=False)
+    assert stack.earner.email == "earner@demo.microcred.org"
+    assert stack.document["name"] == "Checking for Understanding Practitioner"
+    # The evidence videos are real files, probed like any upload.
+    assert Upload.objects.filter(probe_status=Upload.ProbeStatus.READY).count() == 4
 
 
 def test_running_again_creates_no_duplicates():

@@ -92,6 +92,13 @@ ACCOUNTS: list[DemoAccount] = [
         "Maya Ellison",
     ),
     DemoAccount(
+        "teacher@demo.microcred.org",
+        "demo-teacher-pass",
+        Role.EARNER,
+        "harborview-es",
+        "Daniel Okafor",
+    ),
+    DemoAccount(
         "coach@demo.microcred.org",
         "demo-coach-pass",
         Role.COACH,

@@ -1,6 +1,8 @@
-"""`manage.py load_demo [--if-new]`: the demo state, organizations, people and catalog.
+"""`manage.py load_demo [--if-new]`: the demo state, organizations, people, catalog and earned
+credentials.
 
-It lives in the web app because it spans apps (orgs, then catalog). All of it happens in one
+It lives in the web app because it spans apps (orgs, catalog, then earning, assessment and
+credentials). All of it happens in one
 transaction: a failure part-way leaves the database as it was.
 """
 
@@ -14,6 +16,7 @@ from django.db import transaction
 from microcred.catalog.demo import load_catalog
 from microcred.orgs.demo import ACCOUNTS, load_organizations_and_people
 from microcred.orgs.models import Organization, Role, User
+from microcred.web.demo_credentials import load_credentials
 
 
 class Command(BaseCommand):
@@ -40,6 +43,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             world = load_organizations_and_people()
             catalog = load_catalog(world)
+            earned = load_credentials(world)
         self.stdout.write(
             f"Demo loaded: {len(world.organizations)} organizations, "
             f"{len(world.people)} accounts, standards: {', '.join(catalog.standards)}."
@@ -49,6 +53,11 @@ class Command(BaseCommand):
             f"{len(catalog.micro_credentials_present)} already present. "
             f"Stacks: {len(catalog.stacks_created)} created, "
             f"{len(catalog.stacks_present)} already present."
+        )
+        self.stdout.write(
+            f"Credentials: {len(earned.issued)} issued, {len(earned.present)} already present; "
+            f"stack credentials: {', '.join(earned.stacks) or 'none new'}; "
+            f"revoked: {len(earned.revoked)}."
         )
         self.stdout.write("Demo sign-ins (email / password / role):")
         for account in ACCOUNTS:
