@@ -3,36 +3,13 @@ her own DID for future credentials; a visitor reads the published page. axe on e
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from microcred.assessment import services as assessment
-from microcred.assessment.models import Assignment, Award
 from microcred.credentials.keys import did_key_for, generate_key
-from tests.assessment.conftest import make_assessor, make_earner, make_submission, version
-from tests.assessment.helpers import feedback_for_all, marks_for
 
+from .earned import *  # noqa: F403
 from .harness import sign_in, sign_out
 from .helpers import expect_message
-
-__all__ = ["make_assessor", "make_earner", "make_submission", "version"]  # fixtures
-
-
-@pytest.fixture
-def award(seeded_db, make_assessor, make_submission, version) -> Award:
-    make_assessor()
-    submission = make_submission()
-    # Outside a test transaction the submission is assigned as soon as it commits.
-    assignment = Assignment.objects.get(submission=submission)
-    assessment.submit_score(
-        assignment,
-        assessor=assignment.assessor.user,
-        component_points=marks_for(version, 18),
-        feedback=feedback_for_all(version),
-        overall_feedback="Specific and well evidenced.",
-        minutes_spent=40,
-    )
-    return Award.objects.get(attempt=submission.attempt)
 
 
 def test_inez_publishes_her_evidence_text_and_adds_her_did(page: Page, award):

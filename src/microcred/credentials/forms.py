@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from .baking import MAX_BAKED_BYTES, BakingError, is_badge_image, unbake
 from .models import IssuerProfile
 
 # The verifier reads credentials, not archives: 1 MB is many times the largest we know.
@@ -51,9 +52,12 @@ class VerifyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
     )
     file = forms.FileField(
-        label="Or upload a credential file (.json, up to 1 MB)",
+        label="Or upload a credential file (.json, up to 1 MB) or a badge image with the "
+        "credential baked in (.png or .svg, up to 5 MB)",
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json,.jsonld"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".json,application/json,.jsonld,.png,image/png,.svg,image/svg+xml"}
+        ),
     )
 
     def clean_credential(self) -> str:
@@ -65,14 +69,26 @@ class VerifyForm(forms.Form):
             )
         return text
 
-    def clean_file(self) -> UploadedFile | None:
+    def clean_file(self) -> bytes | str | None:
+        """The credential in the uploaded file: its bytes, or the text baked into an image."""
         upload: UploadedFile | None = self.cleaned_data.get("file")
-        if upload is not None and upload.size is not None and upload.size > MAX_CREDENTIAL_BYTES:
-            raise forms.ValidationError(
-                f"This file is {upload.size / 1024 / 1024:.1f} MB; the verifier reads files "
-                "up to 1 MB."
-            )
-        return upload
+        if upload is None:
+            return None
+        too_big = forms.ValidationError(
+            f"This file is {(upload.size or 0) / 1024 / 1024:.1f} MB; the verifier reads files "
+            f"up to 1 MB (badge images up to {MAX_BAKED_BYTES // 1024 // 1024} MB)."
+        )
+        if upload.size is not None and upload.size > MAX_BAKED_BYTES:
+            raise too_big
+        data = upload.read(MAX_BAKED_BYTES + 1)
+        if is_badge_image(data):
+            try:
+                return unbake(data)
+            except BakingError as error:
+                raise forms.ValidationError(str(error)) from error
+        if len(data) > MAX_CREDENTIAL_BYTES:
+            raise too_big
+        return data
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -83,9 +99,9 @@ class VerifyForm(forms.Form):
         return data
 
     def raw(self) -> bytes | str:
-        """What to verify: the uploaded file's bytes, else the pasted text."""
-        upload = self.cleaned_data.get("file")
-        return upload.read() if upload is not None else self.cleaned_data["credential"]
+        """What to verify: the uploaded file's credential, else the pasted text."""
+        from_file = self.cleaned_data.get("file")
+        return from_file if from_file is not None else self.cleaned_data["credential"]
 
 
 class RevokeForm(forms.Form):

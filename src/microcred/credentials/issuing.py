@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.urls import reverse
@@ -31,6 +30,7 @@ from microcred.earning import public_evidence
 from microcred.orgs.models import Organization
 from microcred.orgs.selectors import ancestor_ids
 
+from . import badge
 from .models import StackAward
 from .proofs import xsd_datetime
 from .samples import OB_CONTEXTS, OB_SCHEMA, hashed_email_identity
@@ -78,17 +78,8 @@ def achievement_url(version: MicroCredentialVersion) -> str:
 
 
 def badge_image(title: str) -> dict[str, str]:
-    """A simple round SVG badge with the title's initials, as a data: URI (no hosting needed)."""
-    initials = "".join(word[0] for word in title.split() if word[:1].isalnum())[:3].upper()
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256" '
-        f'role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">'
-        '<circle cx="128" cy="128" r="120" fill="#1d4f91"/>'
-        '<circle cx="128" cy="128" r="104" fill="none" stroke="#ffffff" stroke-width="6"/>'
-        '<text x="128" y="150" text-anchor="middle" font-family="sans-serif" font-size="64" '
-        f'font-weight="bold" fill="#ffffff">{escape(initials or "MC")}</text></svg>'
-    )
-    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    """The achievement's badge (badge.py) as a data: URI, so no image hosting is needed."""
+    encoded = base64.b64encode(badge.badge_svg(title).encode("utf-8")).decode("ascii")
     return {"id": f"data:image/svg+xml;base64,{encoded}", "type": "Image", "caption": title}
 
 

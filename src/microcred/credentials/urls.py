@@ -18,6 +18,20 @@ urlpatterns = [
     path("credentials/<uuid:credential_uuid>", views.credential_detail, name="credential"),
     path("credentials/<uuid:credential_uuid>.json", views.credential_json, name="credential_json"),
     path(
+        "credentials/<uuid:credential_uuid>/certificate",
+        views.credential_certificate,
+        name="credential_certificate",
+    ),
+    *(
+        path(
+            f"credentials/<uuid:credential_uuid>/badge.{kind}",
+            views.credential_image,
+            {"kind": kind},
+            name=f"credential_{kind}",
+        )
+        for kind in views.BAKED
+    ),
+    path(
         "credentials/<uuid:credential_uuid>/visibility",
         views.credential_visibility,
         name="credential_visibility",

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from microcred.orgs.forms import show_service_errors
 from microcred.orgs.models import Organization
 
-from . import did, issuing, selectors, services
+from . import baking, did, issuing, selectors, services, sharing
 from .forms import IssuerProfileForm, RevokeForm, RotateKeyForm, VerifyForm
 from .models import IssuedCredential, IssuerProfile
 from .status_list import TTL_SECONDS
@@ -179,6 +179,7 @@ def _visible_credential(request: HttpRequest, credential_uuid: UUID) -> IssuedCr
 
 def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
     credential = _visible_credential(request, credential_uuid)
+    state = selectors.credential_state(credential)
     # The Verify button is a GET, so a verified page can be shared as a link.
     summary = (
         selectors.summarize(selectors.verify(credential.document), credential.document)
@@ -191,8 +192,14 @@ def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
         {
             "credential": credential,
             "about": selectors.summary_of(credential),
-            "state": selectors.credential_state(credential),
+            "state": state,
             "summary": summary,
+            # Shared only where a recruiter could follow the link: public and still valid.
+            "linkedin_url": (
+                sharing.linkedin_url(credential)
+                if credential.public and state.state == "valid"
+                else ""
+            ),
             "is_earner": request.user.has_perm(
                 "credentials.change_credential_visibility", credential
             ),
@@ -200,6 +207,29 @@ def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
             "page_url": issuing.credential_url(credential.uuid),
         },
     )
+
+
+def credential_certificate(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    credential = _visible_credential(request, credential_uuid)
+    about = selectors.summary_of(credential)
+    context = {
+        "credential": credential,
+        "certificate": sharing.certificate(credential, about),
+        "state": selectors.credential_state(credential),
+    }
+    return render(request, "credentials/certificate.html", context)
+
+
+BAKED = {"png": ("image/png", baking.bake_png), "svg": ("image/svg+xml", baking.bake_svg)}
+
+
+def credential_image(request: HttpRequest, credential_uuid: UUID, kind: str) -> HttpResponse:
+    """The badge image with the signed credential baked in (Open Badges 3.0 baking)."""
+    credential = _visible_credential(request, credential_uuid)
+    content_type, bake = BAKED[kind]
+    response = HttpResponse(bake(credential.document), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{credential.uuid}.{kind}"'
+    return response
 
 
 def credential_json(request: HttpRequest, credential_uuid: UUID) -> JsonResponse:
