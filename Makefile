@@ -69,4 +69,4 @@ bench: install
 	$(PY) bench/credentials.py
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .ruff_cache tools/ob2-validator/.venv tools/vc-reference/node_modules

@@ -13,6 +13,7 @@ urlpatterns = [
     path("uploads/", include("microcred.earning.urls_uploads")),
     path("earn/", include("microcred.earning.urls")),
     path("", include("microcred.credentials.urls")),
+    path("ob2/", include("microcred.credentials.urls_ob2")),
     path("notifications/", include("microcred.notifications.urls")),
     path("evidence/", include("microcred.earning.urls_evidence")),
     path("assess/", include("microcred.assessment.urls")),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from microcred.assessment import services as assessment
-from microcred.assessment.models import Award
+from microcred.assessment.models import Assignment, Award
 from microcred.credentials import services
 from microcred.credentials.models import IssuedCredential
 from microcred.orgs.models import Role, User
@@ -44,7 +44,11 @@ def make_award(make_assessor, make_submission, version) -> Callable[..., Award]:
 
     def make(earner: User | None = None, total: int = 18) -> Award:
         submission = make_submission(earner)
-        assignment = assessment.assign(submission)
+        # Outside a test transaction (browser and live-server tests) the submission was
+        # assigned when it committed; inside one, on_commit never runs, so assign it here.
+        assignment = Assignment.objects.filter(submission=submission).first() or assessment.assign(
+            submission
+        )
         assessment.submit_score(
             assignment,
             assessor=assignment.assessor.user,
