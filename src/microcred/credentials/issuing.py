@@ -258,14 +258,20 @@ class Issuing:
     issued_at: datetime
 
 
-def _subject(earner: Any, achieved: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """The AchievementSubject naming `earner`: their own DID when they registered one
-    (orgs.earner_did checked it), and always a salted hash of their email, with a fresh salt
-    per credential so the hash cannot be matched across credentials or sites."""
+def subject_identity(earner: Any) -> dict[str, Any]:
+    """How a credential names `earner`: their own DID when they registered one (orgs.earner_did
+    checked it), and always a salted hash of their email, with a fresh salt per credential so
+    the hash cannot be matched across credentials or sites."""
     return {
         **({"id": earner.did} if earner.did else {}),
-        "type": ["AchievementSubject"],
         "identifier": [hashed_email_identity(earner.email, secrets.token_hex(16))],
+    }
+
+
+def _subject(earner: Any, achieved: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "type": ["AchievementSubject"],
+        **subject_identity(earner),
         "achievement": achieved,
         **extra,
     }

@@ -50,7 +50,8 @@ def salt(credential: IssuedCredential) -> str:
 
 
 def hashed_identity(email: str, salt_value: str) -> str:
-    return "sha256$" + hashlib.sha256((email + salt_value).encode("utf-8")).hexdigest()
+    normalized = email.strip().lower()  # as the OB 3.0 identity hashes it (samples.py)
+    return "sha256$" + hashlib.sha256((normalized + salt_value).encode("utf-8")).hexdigest()
 
 
 def _achievement(credential: IssuedCredential) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from microcred.catalog.models import Stack
 from microcred.orgs.models import Organization
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import issuing, keystore, selectors
+from . import clr, issuing, keystore, selectors
 from .did import verification_method
 from .keys import generate_key
 from .models import (
@@ -378,6 +378,20 @@ def issue_for_stack(earner: Any, stack: Stack) -> IssuedCredential:
 def issue_completed_stacks(earner: Any) -> list[IssuedCredential]:
     """Issue the credential of every stack the earner has completed and not yet been given."""
     return [issue_for_stack(earner, stack) for stack in selectors.completed_stacks(earner)]
+
+
+def whole_record(earner: Any) -> dict | None:
+    """The earner's CLR 2.0 record, signed now by the issuer of their latest credential; None
+    when they hold no credential that counts (a signed empty record would say nothing)."""
+    held = list(
+        selectors.credentials_of(earner).filter(revocation__isnull=True).order_by("issued_at", "pk")
+    )
+    if not held:
+        return None
+    profile = held[-1].issuer
+    now = timezone.now().replace(microsecond=0)
+    issuer = selectors.profile_document(profile, standalone=False)
+    return sign_as_issuer(profile, clr.build_record(earner, held, issuer, now), now)
 
 
 def set_public(actor: Any, credential: IssuedCredential, public: bool) -> IssuedCredential:

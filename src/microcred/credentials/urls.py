@@ -15,6 +15,7 @@ urlpatterns = [
     path("issuers/<slug:slug>/did.json", views.did_document, name="did_document"),
     path("issuers/<slug:slug>/profile.json", views.issuer_profile_json, name="profile_json"),
     path("credentials/mine/", views.my_credentials, name="mine"),
+    path("credentials/mine/record.json", views.my_record, name="my_record"),
     path("credentials/<uuid:credential_uuid>", views.credential_detail, name="credential"),
     path("credentials/<uuid:credential_uuid>.json", views.credential_json, name="credential_json"),
     path(

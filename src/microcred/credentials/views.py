@@ -290,6 +290,22 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
 
 
 @login_required
+def my_record(request: HttpRequest) -> HttpResponse:
+    """The signed CLR 2.0 of the signed-in earner's whole record, as a download."""
+    record = services.whole_record(request.user)
+    if record is None:
+        messages.info(
+            request,
+            "Your record has no credentials yet: it can be downloaded once you hold one.",
+        )
+        return redirect("credentials:mine")
+    response = _json(record, "application/vc")
+    filename = f"microcred-record-{record['validFrom'][:10]}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
 def my_credentials(request: HttpRequest) -> HttpResponse:
     credentials = [
         (credential, selectors.summary_of(credential), selectors.credential_state(credential))
