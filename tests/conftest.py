@@ -20,6 +20,30 @@ def _test_settings(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _every_issued_credential_matches_the_schema():
+    """Whatever a test issues (awards, stacks, the demo, browser journeys), each credential
+    must pass 1EdTech's canonical Open Badges 3.0 JSON Schema."""
+    from django.db.models.signals import post_save
+
+    from microcred.credentials.models import IssuedCredential
+    from microcred.credentials.schema import schema_errors, schema_for
+
+    problems: list[str] = []
+
+    def check(sender, instance, created, **kwargs):
+        schema = schema_for(instance.document)
+        errors = schema_errors(instance.document, schema) if schema else ["no schema found"]
+        problems.extend(f"{instance.document.get('name')}: {error}" for error in errors)
+
+    post_save.connect(check, sender=IssuedCredential, weak=False)
+    yield
+    post_save.disconnect(check, sender=IssuedCredential)
+    assert not problems, "Issued credentials that fail the OB 3.0 JSON Schema:\n" + "\n".join(
+        problems
+    )
+
+
 @pytest.fixture
 def org_tree(db) -> dict[str, Organization]:
     """A small state: one agency, two districts with a school each, a provider, an issuer,

@@ -28,6 +28,8 @@ def test_the_certificate_names_who_earned_what_from_whom_with_a_qr_code(client, 
     assert response.status_code == 200
     assert credential.document["name"] in text
     assert credential.issuer.name in text
+    assert credential.earner.full_name == "Inez Earner" and "Inez Earner" in text
+    assert credential.earner.email not in text  # a public page names, never emails
     assert "Yes: 18 of 20 points" in text
     assert "<svg" in text and 'role="img" aria-label="QR code leading to' in text
     assert issuing.credential_url(credential.uuid) in text  # the address, printed as text too

@@ -317,7 +317,7 @@ class CredentialSummary:
 
 def summary_of(credential: IssuedCredential) -> CredentialSummary:
     earner = credential.earner
-    name = earner.get_full_name() or "an educator"
+    name = earner.full_name or "an educator"
     if credential.award_id is None:
         stack = credential.stack_award.stack
         return CredentialSummary(

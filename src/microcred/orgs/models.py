@@ -53,9 +53,13 @@ class User(AbstractUser):
         return self.name
 
     @property
+    def full_name(self) -> str:
+        """The person's name as they gave it ("" when they gave none): safe on public pages."""
+        return self.display_name or f"{self.first_name} {self.last_name}".strip()
+
+    @property
     def name(self) -> str:
-        full = self.display_name or f"{self.first_name} {self.last_name}".strip()
-        return full or self.email
+        return self.full_name or self.email
 
 
 class Organization(models.Model):
