@@ -77,7 +77,9 @@ def test_unknown_addresses_answer_404(client, db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_1edtech_validator_accepts_our_hosted_assertions(live_server, settings, make_award):
+def test_1edtech_validator_accepts_our_hosted_assertions(
+    live_server, settings, seeded_db, make_award
+):
     settings.SITE_URL = live_server.url  # the documents name the server the validator reads
     credential = services.issue_for_award(make_award())
     url = ob2.assertion_url(credential)
