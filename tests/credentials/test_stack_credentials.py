@@ -198,3 +198,51 @@ def test_issuing_the_last_micro_credential_issues_the_stack_credential_after_com
         earn(inez, versions[1])
     (credential,) = _stack_credentials()
     assert credential.earner == inez
+
+
+def test_revoking_a_step_revokes_the_stack_credential_built_on_it(
+    earn, inez, versions, stack, make_user, org_tree
+):
+    required = earn(inez, versions[0])
+    earn(inez, versions[1])
+    earn(inez, versions[2])
+    (stack_credential,) = services.issue_completed_stacks(inez)
+    admin = make_user(Role.ISSUER_ADMIN, org_tree["issuer"])
+    services.revoke(admin, required, "Evidence was not her own.")
+    state = selectors.credential_state(IssuedCredential.objects.get(pk=stack_credential.pk))
+    assert state.state == "revoked" and "Evidence was not her own." in state.detail
+    event = AuditEvent.objects.filter(action="credential.revoked").order_by("pk").last()
+    assert event.data == {"because_of": str(required.uuid)}
+    assert services.issue_completed_stacks(inez) == []
+
+
+def test_revoking_an_elective_made_up_for_by_another_leaves_the_stack_credential(
+    earn, inez, versions, stack, make_user, org_tree
+):
+    for version in versions:
+        earn(inez, version)
+    (stack_credential,) = services.issue_completed_stacks(inez)
+    elective = selectors.held_credentials(inez)[versions[2].micro_credential_id]
+    services.revoke(make_user(Role.ISSUER_ADMIN, org_tree["issuer"]), elective, "Wrong person.")
+    assert selectors.credential_state(stack_credential).state == "valid"
+    assert AuditEvent.objects.filter(action="credential.revoked").count() == 1
+
+
+def test_the_revoke_page_names_the_stack_credential_that_goes_with_it(
+    client, earn, inez, versions, stack, make_user, org_tree
+):
+    required = earn(inez, versions[0])
+    earn(inez, versions[1])
+    elective = earn(inez, versions[2])
+    services.issue_completed_stacks(inez)
+    client.force_login(make_user(Role.ISSUER_ADMIN, org_tree["issuer"]))
+
+    def revoke_page(credential: IssuedCredential) -> str:
+        url = reverse("credentials:credential_revoke", args=[credential.uuid])
+        return client.get(url).content.decode()
+
+    page = revoke_page(required)
+    assert "revoked with it" in page and "Certified Instructional Coach" in page
+    assert "revoked with it" in revoke_page(elective)  # the only elective held
+    earn(inez, versions[3])
+    assert "revoked with it" not in revoke_page(elective)  # the other one makes up for it

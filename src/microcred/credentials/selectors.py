@@ -352,11 +352,13 @@ def summary_of(credential: IssuedCredential) -> CredentialSummary:
 # ---------------------------------------------------------------------------- stacks
 
 
-def held_credentials(earner: Any) -> dict[int, IssuedCredential]:
+def held_credentials(earner: Any, excluding: Any = None) -> dict[int, IssuedCredential]:
     """The earner's micro-credential credentials that count today (not revoked), by the
-    micro-credential they were earned for (any version; the latest one if earned twice)."""
+    micro-credential they were earned for (any version; the latest one if earned twice);
+    without `excluding`, to see what would count once it is revoked."""
     held = (
         IssuedCredential.objects.filter(award__earner=earner, revocation__isnull=True)
+        .exclude(pk=getattr(excluding, "pk", None))
         .select_related("award__attempt__version", "issuer")
         .order_by("issued_at", "pk")
     )
@@ -398,3 +400,28 @@ def completed_stacks(earner: Any) -> list[Stack]:
         .order_by("pk")
     )
     return [stack for stack in candidates if stack_progress(earner, stack, held).complete]
+
+
+def stack_credentials_resting_on(member: IssuedCredential) -> list[IssuedCredential]:
+    """The earner's standing stack credentials that would no longer hold without `member`:
+    revoking it revokes them too, and the issuer admin is told so first."""
+    if member.award_id is None:
+        return []
+    earner = member.earner
+    held = held_credentials(earner, excluding=member)
+    standing = (
+        IssuedCredential.objects.filter(
+            stack_award__earner=earner,
+            stack_award__stack__members__micro_credential=member.award.attempt.version.micro_credential_id,
+            revocation__isnull=True,
+        )
+        .select_related("stack_award__stack")
+        .prefetch_related("stack_award__stack__members")
+        .distinct()
+        .order_by("pk")
+    )
+    return [
+        credential
+        for credential in standing
+        if not stack_progress(earner, credential.stack_award.stack, held).complete
+    ]

@@ -417,6 +417,7 @@ def revoke(actor: Any, credential: IssuedCredential, reason: str) -> Revocation:
     """Revoke for good: set the credential's status-list bit and keep why and by whom.
 
     The credential and its document stay (history, and a verifier must still find the bit).
+    A stack credential that no longer holds without this one is revoked with it.
     """
     if not actor.has_perm("credentials.revoke_credential", credential):
         raise PermissionDenied("Only an issuer admin of the issuing organization may revoke.")
@@ -424,28 +425,46 @@ def revoke(actor: Any, credential: IssuedCredential, reason: str) -> Revocation:
     if not reason:
         raise ValidationError({"reason": "Say why the credential is revoked (the earner sees it)."})
     with transaction.atomic():
-        credential = (
-            IssuedCredential.objects.select_for_update(of=("self",))
-            .select_related("issuer__organization", "status_list")
-            .get(pk=credential.pk)
-        )
-        earlier = Revocation.objects.filter(credential=credential).first()
-        if earlier is not None:
-            raise ValidationError(
-                f"This credential was already revoked on {earlier.revoked_at:%B %-d, %Y}: "
-                "nothing was changed."
+        revocation = _revoke_one(actor, credential, reason)
+        # A stack credential says its holder earned every step it names; without this one
+        # that is no longer true, so it goes too, whoever issued it: it rested on this word.
+        for stack_credential in selectors.stack_credentials_resting_on(revocation.credential):
+            _revoke_one(
+                actor,
+                stack_credential,
+                f"It rested on “{revocation.credential.document['name']}”, which was revoked: "
+                f"{reason}",
+                data={"because_of": str(revocation.credential.uuid)},
             )
-        set_revoked(credential.status_list, credential.status_index)
-        revocation = Revocation.objects.create(
-            credential=credential,
-            reason=reason,
-            revoked_by=actor if getattr(actor, "pk", None) else None,
+    return revocation
+
+
+def _revoke_one(
+    actor: Any, credential: IssuedCredential, reason: str, data: dict[str, str] | None = None
+) -> Revocation:
+    credential = (
+        IssuedCredential.objects.select_for_update(of=("self",))
+        .select_related("issuer__organization", "status_list")
+        .get(pk=credential.pk)
+    )
+    earlier = Revocation.objects.filter(credential=credential).first()
+    if earlier is not None:
+        raise ValidationError(
+            f"This credential was already revoked on {earlier.revoked_at:%B %-d, %Y}: "
+            "nothing was changed."
         )
-        record_audit(
-            actor,
-            "credential.revoked",
-            credential,
-            reason=reason,
-            organization=credential.issuer.organization,
-        )
+    set_revoked(credential.status_list, credential.status_index)
+    revocation = Revocation.objects.create(
+        credential=credential,
+        reason=reason,
+        revoked_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record_audit(
+        actor,
+        "credential.revoked",
+        credential,
+        reason=reason,
+        data=data,
+        organization=credential.issuer.organization,
+    )
     return revocation

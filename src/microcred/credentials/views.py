@@ -285,6 +285,10 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
             "about": selectors.summary_of(credential),
             "form": form,
             "state": selectors.credential_state(credential),
+            "also_revoked": [
+                selectors.summary_of(stacked)
+                for stacked in selectors.stack_credentials_resting_on(credential)
+            ],
         },
     )
 
