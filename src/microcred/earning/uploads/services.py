@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ..models import Upload
 from ..tasks import process_upload
-from . import processing, sniff
+from . import sniff
 from .backends import SignedRequest, StoredPart, backend_for, default_backend
 from .errors import UploadError, UploadRejected
 from .local import LocalBackend, check_part_signature
@@ -308,4 +308,7 @@ def store_server_file(user: Any, policy: UploadPolicy, path: Path, *, filename: 
     with path.open("rb") as body:
         part = backend.write_part(upload, 1, body, size)
     complete_upload(upload, [ClaimedPart(1, part.etag)])
+    # Here, not at the top: web processes import this module and must not load PyAV.
+    from . import processing
+
     return processing.process_upload(upload.pk) or upload
