@@ -354,8 +354,8 @@ def summary_of(credential: IssuedCredential) -> CredentialSummary:
 
 def held_credentials(earner: Any, excluding: Any = None) -> dict[int, IssuedCredential]:
     """The earner's micro-credential credentials that count today (not revoked), by the
-    micro-credential they were earned for (any version; the latest one if earned twice);
-    without `excluding`, to see what would count once it is revoked."""
+    micro-credential they were earned for (any version; the latest one if earned twice).
+    `excluding` leaves one credential out, to see what would count once it is revoked."""
     held = (
         IssuedCredential.objects.filter(award__earner=earner, revocation__isnull=True)
         .exclude(pk=getattr(excluding, "pk", None))
