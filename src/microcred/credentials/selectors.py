@@ -352,16 +352,19 @@ def summary_of(credential: IssuedCredential) -> CredentialSummary:
 # ---------------------------------------------------------------------------- stacks
 
 
-def held_credentials(earner: Any, excluding: Any = None) -> dict[int, IssuedCredential]:
+def held_credentials(
+    earner: Any, excluding: IssuedCredential | None = None
+) -> dict[int, IssuedCredential]:
     """The earner's micro-credential credentials that count today (not revoked), by the
     micro-credential they were earned for (any version; the latest one if earned twice).
     `excluding` leaves one credential out, to see what would count once it is revoked."""
     held = (
         IssuedCredential.objects.filter(award__earner=earner, revocation__isnull=True)
-        .exclude(pk=getattr(excluding, "pk", None))
         .select_related("award__attempt__version", "issuer")
         .order_by("issued_at", "pk")
     )
+    if excluding is not None:
+        held = held.exclude(pk=excluding.pk)
     return {credential.award.attempt.version.micro_credential_id: credential for credential in held}
 
 

@@ -277,6 +277,12 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
                 request, "Revoked. Verifiers now see it as revoked, and so does its page."
             )
             return redirect("credentials:credential", credential.uuid)
+    state = selectors.credential_state(credential)
+    also_revoked = (
+        []
+        if state.state == "revoked"
+        else [selectors.summary_of(c) for c in selectors.stack_credentials_resting_on(credential)]
+    )
     return render(
         request,
         "credentials/credential_revoke.html",
@@ -284,11 +290,8 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
             "credential": credential,
             "about": selectors.summary_of(credential),
             "form": form,
-            "state": selectors.credential_state(credential),
-            "also_revoked": [
-                selectors.summary_of(stacked)
-                for stacked in selectors.stack_credentials_resting_on(credential)
-            ],
+            "state": state,
+            "also_revoked": also_revoked,
         },
     )
 
