@@ -12,6 +12,10 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Credential identifiers, QR codes, issuer DIDs and links in emails are built from the site URL:
+# it follows HOST and PORT unless MICROCRED_SITE_URL is set (a public name behind a proxy).
+MICROCRED_SITE_URL ?= http://$(HOST):$(PORT)
+export MICROCRED_SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: run test install lint format browser worker migrate demo bench clean

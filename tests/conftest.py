@@ -12,6 +12,17 @@ from microcred.orgs.models import Membership, Organization, User
 # under tests/e2e, can take the `page` fixture without starting a second Playwright.
 pytest_plugins = ["tests.e2e.harness"]
 
+# Fixtures that drive a real browser or a live server: tests taking any of them are browser tests.
+BROWSER_FIXTURES = {"page", "browser", "live_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every browser test `e2e` wherever it lives, so `-m "not e2e"` leaves them all out
+    (CI runs them once, on SQLite, rather than once per database)."""
+    for item in items:
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
