@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 
-from microcred.credentials import selectors, services
+from microcred.credentials import canonicalize, selectors, services
+from microcred.credentials.keys import Ed25519Key, multibase_encode
 from microcred.credentials.models import IssuerProfile
+from microcred.credentials.proofs import CRYPTOSUITE, PROOF_TYPE
 from microcred.credentials.samples import sample_credential
 from microcred.orgs.models import Organization
 from microcred.orgs.services import SYSTEM
@@ -47,3 +50,20 @@ def signed_by(profile: IssuerProfile, index: int = 1, **changes: object) -> dict
 
 def statuses(report, name: str) -> list[str]:
     return [check.status for check in report.check(name)]
+
+
+def sign_unguarded(credential: dict, key: Ed25519Key, method: str) -> dict:
+    """`credential` with an eddsa-rdfc-2022 proof made without our signing guards, as another
+    signer might make it: to show what the verifier does with documents we would never sign."""
+    proof = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "created": "2026-05-01T12:00:00Z",
+        "verificationMethod": method,
+        "proofPurpose": "assertionMethod",
+    }
+    config = {"@context": credential["@context"], **proof}
+    signed = b"".join(
+        sha256(canonicalize(part).encode("utf-8")).digest() for part in (config, credential)
+    )
+    return {**credential, "proof": [{**proof, "proofValue": multibase_encode(key.sign(signed))}]}

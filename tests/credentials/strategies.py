@@ -26,6 +26,17 @@ _ALPHABET = st.characters(
 text = st.text(_ALPHABET, max_size=24)
 short = st.sampled_from(["Yes", "Almost", "Not Yet", 'say "hi"', "back\\slash", "tab\there"])
 words = st.one_of(short, text)
+# VC 2.0 language and base-direction values (JSON-LD value objects), in any letter case.
+directional = st.builds(
+    lambda value, language, direction: {
+        "@value": value,
+        **({"@language": language} if language else {}),
+        "@direction": direction,
+    },
+    words,
+    st.sampled_from([None, "ar", "AR", "he-IL", "en"]),
+    st.sampled_from(["rtl", "ltr"]),
+)
 slug = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=8)
 iri = st.builds(
     lambda scheme, host, path: f"{scheme}{host}/{path}",
@@ -171,7 +182,7 @@ def credentials(draw: st.DrawFn) -> dict:
         "@context": context,
         "type": ["VerifiableCredential", draw(st.sampled_from(["OpenBadgeCredential"]))],
         "issuer": draw(issuer),
-        "name": draw(words),
+        "name": draw(st.one_of(words, directional)),
         "credentialSubject": draw(subject),
     }
     if draw(st.booleans()):
@@ -180,7 +191,7 @@ def credentials(draw: st.DrawFn) -> dict:
     if draw(st.booleans()):
         document["evidence"] = draw(_twins(evidence))
     if draw(st.booleans()):
-        document["description"] = draw(words)
+        document["description"] = draw(st.one_of(words, directional))
     if draw(st.booleans()):
         document["proof"] = draw(st.lists(proof, min_size=1, max_size=2))
     return document
@@ -194,6 +205,10 @@ _GRAPH_CONTEXT = {
     "data": {"@type": "@json"},
     "when": {"@type": "http://www.w3.org/2001/XMLSchema#dateTime"},
     "label": {"@language": "en"},
+    # Terms that give plain strings a language and a base direction, or take the default away.
+    "rtlLabel": {"@language": "AR", "@direction": "rtl"},
+    "ltrNote": {"@direction": "ltr"},
+    "undirected": {"@direction": None},
 }
 
 
@@ -226,6 +241,13 @@ def blank_node_graphs(draw: st.DrawFn) -> dict:
                     {"data": st.dictionaries(slug, st.one_of(short, st.integers()), max_size=2)}
                 ),
                 st.fixed_dictionaries({"when": datetime_text, "flag": st.booleans()}),
+                st.fixed_dictionaries(
+                    {"rtlLabel": short, "ltrNote": st.one_of(short, number), "label": directional}
+                ),
+                st.fixed_dictionaries({"@context": st.just({"@direction": "rtl"}), "t": short}),
+                st.fixed_dictionaries(
+                    {"@context": st.just({"@direction": "ltr"}), "undirected": short}
+                ),
             ),
             max_size=3,
         )

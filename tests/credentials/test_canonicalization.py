@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from pyld import jsonld
 
 from microcred.credentials import canonicalize, document_loader, fast_rdf
-from microcred.credentials.nquads import literal
+from microcred.credentials.nquads import XSD_INTEGER, literal
+from microcred.credentials.rdf import JsonLdProcessingError
 
 from .conftest import load_fixture
 from .strategies import OB303, V2, blank_node_graphs, credentials
@@ -31,6 +32,8 @@ def pyld_canonical(document: dict) -> str:
             "algorithm": "URDNA2015",
             "format": "application/n-quads",
             "documentLoader": document_loader,
+            # The mode Digital Bazaar's eddsa-rdfc-2022 canonicalizes with (and so do we).
+            "rdfDirection": "i18n-datatype",
         },
     )
 
@@ -230,3 +233,117 @@ def test_lists_sets_and_repeated_values_agree(node):
     for subject in ({"@id": "http://example.org/n"}, {}, {"@id": "_:n"}):
         document = {"@context": context, "@graph": [{**subject, **node}, {**subject, **node}]}
         _agrees_on_the_fast_path(document)
+
+
+# Base direction (VC 2.0 language and direction values): rdfDirection "i18n-datatype", as Digital
+# Bazaar's eddsa-rdfc-2022 canonicalizes them. Without it the direction vanished from what was
+# signed, and signatures disagreed both ways (issue 8, finding 12).
+
+I18N = "https://www.w3.org/ns/i18n#"
+NAME = "<http://example.org/name>"
+SUBJECT = "<http://example.org/s>"
+
+
+@pytest.mark.parametrize(
+    ("context", "value", "literal_term"),
+    [
+        pytest.param(
+            {},
+            {"@value": "مرحبا", "@language": "AR", "@direction": "rtl"},
+            f'"مرحبا"^^<{I18N}ar_rtl>',
+            id="language-lowercased-and-direction",
+        ),
+        pytest.param(
+            {},
+            {"@value": "abc", "@direction": "ltr"},
+            f'"abc"^^<{I18N}_ltr>',
+            id="direction-without-language",
+        ),
+        pytest.param(
+            {"name": {"@language": "he", "@direction": "rtl"}},
+            "שלום",
+            f'"שלום"^^<{I18N}he_rtl>',
+            id="term-language-and-direction",
+        ),
+        pytest.param(
+            {"@direction": "rtl", "@language": "fa"},
+            "سلام",
+            f'"سلام"^^<{I18N}fa_rtl>',
+            id="context-default-direction",
+        ),
+        pytest.param(
+            {"@direction": "rtl", "name": {"@direction": None}},
+            "plain",
+            '"plain"',
+            id="term-removes-the-default-direction",
+        ),
+        pytest.param({"@direction": "rtl"}, 7, f'"7"^^<{XSD_INTEGER}>', id="numbers-have-none"),
+    ],
+)
+def test_directional_strings_become_i18n_datatype_literals_on_the_fast_path(
+    context, value, literal_term
+):
+    document = {
+        "@context": {"@vocab": "http://example.org/", **context},
+        "@id": "http://example.org/s",
+        "name": value,
+    }
+    output = _agrees_on_the_fast_path(document)
+    assert output == f"{SUBJECT} {NAME} {literal_term} .\n"
+
+
+def test_a_value_differing_only_in_direction_is_the_same_value_as_in_pyld():
+    # pyld's and jsonld.js's node maps compare @value, @type and @language, not @direction: the
+    # first of the two is kept, so the fast path keeps it too.
+    document = {
+        "@context": {"@vocab": "http://example.org/"},
+        "@id": "http://example.org/s",
+        "name": [
+            {"@value": "x", "@language": "ar", "@direction": "rtl"},
+            {"@value": "x", "@language": "ar"},
+        ],
+    }
+    assert _agrees_on_the_fast_path(document) == f'{SUBJECT} {NAME} "x"^^<{I18N}ar_rtl> .\n'
+
+
+def test_directional_values_outside_the_fast_path_take_the_same_datatype():
+    # @included sends the document to pyld; the pyld path must use i18n-datatype too.
+    document = {
+        "@context": {"@vocab": "http://example.org/"},
+        "@id": "http://example.org/s",
+        "name": {"@value": "مرحبا", "@language": "AR", "@direction": "rtl"},
+        "@included": [{"@id": "http://example.org/y", "name": "y"}],
+    }
+    with pytest.raises(fast_rdf.Fallback):
+        fast_rdf.walk_document(document)
+    output = canonicalize(document)
+    assert f'{SUBJECT} {NAME} "مرحبا"^^<{I18N}ar_rtl> .\n' in output
+    assert output == pyld_canonical(document)
+
+
+def test_a_number_with_a_direction_stays_a_number():
+    # Numbers come before directions in Object to RDF Conversion (pyld and jsonld.js agree).
+    document = {
+        "@context": {"@vocab": "http://example.org/"},
+        "@id": "http://example.org/s",
+        "name": {"@value": 5, "@direction": "rtl"},
+    }
+    assert canonicalize(document) == f'{SUBJECT} {NAME} "5"^^<{XSD_INTEGER}> .\n'
+    assert canonicalize(document) == pyld_canonical(document)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"@value": "x", "@direction": "up"}, id="unknown-direction"),
+        pytest.param({"@value": "x", "@direction": None}, id="null-direction"),
+        pytest.param(
+            {"@value": "x", "@direction": "rtl", "@type": "http://example.org/t"},
+            id="typed-with-direction",
+        ),
+    ],
+)
+def test_invalid_directional_values_are_refused_in_plain_words(value):
+    document = {"@context": {"@vocab": "http://example.org/"}, "name": value}
+    with pytest.raises(JsonLdProcessingError, match="Not valid JSON-LD"):
+        canonicalize(document)

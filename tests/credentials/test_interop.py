@@ -16,6 +16,8 @@ from microcred.credentials import (
 )
 from microcred.credentials.samples import sample_credential
 
+from .helpers import sign_unguarded
+
 pytestmark = pytest.mark.skipif(
     interop.unavailable_reason() is not None, reason=interop.unavailable_reason() or ""
 )
@@ -56,3 +58,52 @@ def test_we_verify_the_references_credentials_and_sign_identically(issuer_key):
     ours = sign_credential(unsigned, issuer_key, method, ISSUED)
     proof = theirs["proof"] if isinstance(theirs["proof"], dict) else theirs["proof"][0]
     assert proof["proofValue"] == ours["proof"][0]["proofValue"]
+
+
+# VC 2.0 language and base-direction values (issue 8, finding 12): Digital Bazaar canonicalizes
+# them with rdfDirection "i18n-datatype"; before we did too, each side refused the other's proofs.
+
+
+def _directional(index: int, issuer: str) -> dict:
+    credential = sample_credential(index, issuer)
+    credential["name"] = {
+        "@value": "شهادة القيادة التعاونية",
+        "@language": "ar",
+        "@direction": "rtl",
+    }
+    credential["description"] = {"@value": "Coaching, in English", "@direction": "ltr"}
+    achievement = credential["credentialSubject"]["achievement"]
+    achievement["name"] = {"@value": "אימון עמיתים", "@language": "HE", "@direction": "rtl"}
+    return credential
+
+
+def test_reference_verifies_our_credentials_with_language_and_direction_values(issuer_key):
+    method = did_key_verification_method(issuer_key)
+    ours = sign_credential(_directional(5, did_key_for(issuer_key)), issuer_key, method, ISSUED)
+    # The direction is signed: flipping it must break the signature there too.
+    flipped = copy.deepcopy(ours)
+    flipped["name"]["@direction"] = "ltr"
+    run = interop.verify([ours, flipped])
+    assert [result["verified"] for result in run.results] == [True, False], run.results
+
+
+def test_we_verify_the_references_direction_values_and_sign_identically(issuer_key):
+    method = did_key_verification_method(issuer_key)
+    unsigned = _directional(6, did_key_for(issuer_key))
+    (theirs,) = interop.sign([unsigned], issuer_key.seed, method, "2026-05-01T12:00:00Z").results
+    assert verify_credential(theirs, now=DURING).verified
+    ours = sign_credential(unsigned, issuer_key, method, ISSUED)
+    proof = theirs["proof"] if isinstance(theirs["proof"], dict) else theirs["proof"][0]
+    assert proof["proofValue"] == ours["proof"][0]["proofValue"]
+
+
+def test_integers_beyond_2_53_fail_in_javascript_which_is_why_we_refuse_them(issuer_key):
+    # Finding 13's cause, shown: a proof over such a number (made here without the guard, as a
+    # Python signer lacking it would) verifies in Python and not in JavaScript, which reads
+    # 9007199254740993 as 9007199254740992.
+    method = did_key_verification_method(issuer_key)
+    credential = sample_credential(7, did_key_for(issuer_key))
+    credential["credentialSubject"]["creditsEarned"] = 2**53 + 1
+    signed = sign_unguarded(credential, issuer_key, method)
+    (result,) = interop.verify([signed]).results
+    assert result["verified"] is False, result

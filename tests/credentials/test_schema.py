@@ -103,3 +103,26 @@ def test_an_older_vc_1_1_credential_gets_a_warning_not_a_failure():
 def test_something_that_is_not_an_object_fails():
     (check,) = _check(["not", "a", "credential"])
     assert check.status is Status.FAILED
+
+
+# VC 2.0 language and direction values ({"@value", "@language", "@direction"}): the published OB
+# 3.0 schema types the fields it describes (name, description...) as plain strings, and leaves
+# other properties open. Its verdict stands on both.
+DIRECTIONAL = {"@value": "معلمة", "@language": "ar", "@direction": "rtl"}
+
+
+def test_a_direction_value_passes_where_the_schema_leaves_the_property_open():
+    credential = copy.deepcopy(sample_credential(3, "did:web:example.org"))
+    credential["credentialSubject"]["name"] = DIRECTIONAL  # not described by AchievementSubject
+    (check,) = _check(credential)
+    assert check.status is Status.PASSED, check.message
+
+
+def test_a_direction_value_where_the_schema_wants_a_string_is_named():
+    credential = copy.deepcopy(sample_credential(3, "did:web:example.org"))
+    credential["name"] = DIRECTIONAL
+    (check,) = _check(credential)
+    assert check.status is Status.FAILED
+    assert "$.name: {'@value': 'معلمة'" in check.message and "is not of type 'string'" in (
+        check.message
+    )

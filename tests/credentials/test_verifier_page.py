@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from microcred.credentials import services
+from microcred.credentials.samples import sample_credential
 from microcred.credentials.status_list import status_entry
 
 from .helpers import (
@@ -213,3 +214,13 @@ def test_the_api_is_documented(client, db):
     schema = client.get(reverse("api-1.0.0:openapi-json")).json()
     operation = schema["paths"][API]["post"]
     assert "requestBody" in operation and operation["tags"] == ["credentials"]
+
+
+def test_a_credential_with_language_and_direction_values_verifies(client, issuer):
+    # Signed here with the direction in the canonical form (i18n-datatype), verified here too.
+    subject = sample_credential(1, "did:example:unused")["credentialSubject"]
+    subject["name"] = {"@value": "معلمة", "@language": "ar", "@direction": "rtl"}
+    result = _api(client, json.dumps(_current(issuer, credentialSubject=subject)))
+    assert result["verified"] is True, result
+    for name in ("json-ld", "schema", "signature"):
+        assert _check(result, name)["status"] == "passed", result

@@ -51,6 +51,8 @@ class _Literal:
 
 def _value_key(value: Any, datatype: str | None, language: str | None) -> tuple:
     # pyld's compare_values: equal @value (a boolean never equals a number), @type and @language.
+    # Not @direction: pyld and jsonld.js both keep the first of two values that differ only in
+    # direction, so the fast path does too.
     return (value, value.__class__ is bool, datatype, language)
 
 
@@ -154,14 +156,15 @@ class _Walk:
             cached = _STRING_LITERALS.get(key)
             if cached is not None:
                 return cached
-        datatype = language = None
+        datatype = language = direction = None
         if type_ is not None and type_ not in ("@id", "@vocab", "@none"):
             datatype = type_
         elif isinstance(value, str):
-            if plan.direction is not None:
-                raise Fallback
+            # The term's (or the context's default) language and base direction, as expansion
+            # adds them to a plain string.
             language = plan.language
-        term = nquads.value_literal(value, datatype, language)
+            direction = plan.direction
+        term = nquads.value_literal(value, datatype, language, direction)
         if term is None:
             raise Fallback
         literal = _Literal(term, _value_key(value, datatype, language))
@@ -251,7 +254,7 @@ class _Walk:
     ) -> _Literal | None:
         seen: set[str] = set()
         value: Any = None
-        datatype = language = None
+        datatype = language = direction = None
         for key, plan in keys:
             expanded = plan.expanded
             if expanded in seen:
@@ -272,6 +275,10 @@ class _Walk:
                 if not isinstance(raw, str):
                     raise Fallback
                 language = raw.lower()
+            elif expanded == "@direction":
+                if raw not in ("ltr", "rtl"):
+                    raise Fallback  # null or anything else is an error pyld reports
+                direction = raw
             else:
                 raise Fallback
         if datatype == "@json":
@@ -288,9 +295,11 @@ class _Walk:
             language is not None or datatype[:2] == "_:" or not is_absolute(datatype)
         ):
             raise Fallback
-        if language is not None and not isinstance(value, str):
+        if (language is not None or direction is not None) and not isinstance(value, str):
             raise Fallback
-        term = nquads.value_literal(value, datatype, language)
+        if direction is not None and datatype is not None:
+            raise Fallback  # an invalid value object: pyld says so
+        term = nquads.value_literal(value, datatype, language, direction)
         if term is None:
             raise Fallback
         return _Literal(term, _value_key(value, datatype, language))

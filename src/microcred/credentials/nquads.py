@@ -27,6 +27,9 @@ XSD_INTEGER = XSD + "integer"
 XSD_DOUBLE = XSD + "double"
 RDF_LANGSTRING = RDF + "langString"
 RDF_JSON = RDF + "JSON"
+# JSON-LD 1.1's i18n-datatype mode (rdfDirection): a string with a base direction becomes a literal
+# typed I18N + "<language>_<direction>", the mode Digital Bazaar's eddsa-rdfc-2022 signs with.
+I18N = "https://www.w3.org/ns/i18n#"
 
 RDF_TYPE = f"<{RDF}type>"
 RDF_FIRST = f"<{RDF}first>"
@@ -74,10 +77,21 @@ def canonical_double(value: float) -> str:
     return f"{mantissa}E{int(exponent)}"
 
 
-def value_literal(value: object, datatype: str | None, language: str | None) -> str | None:
+def i18n_datatype(language: str | None, direction: str) -> str:
+    """The datatype of a directional string in i18n-datatype mode (JSON-LD 1.1 API, Object to
+    RDF Conversion): the language lowercased, as jsonld.js writes it; with no language, I18N +
+    "_rtl" (or "_ltr")."""
+    return f"{I18N}{(language or '').lower()}_{direction}"
+
+
+def value_literal(
+    value: object, datatype: str | None, language: str | None, direction: str | None = None
+) -> str | None:
     """The literal for a JSON-LD value object (JSON-LD 1.1 API, Object to RDF Conversion).
 
-    Returns None for values with no RDF form here (non-finite numbers), letting callers fall back.
+    `direction` ("ltr"/"rtl") follows rdfDirection "i18n-datatype": it only applies to strings,
+    after booleans and numbers, in the specification's order. Returns None for values with no RDF
+    form here (non-finite numbers), letting callers fall back.
     """
     if datatype == "@json":
         return literal(_jcs(value).decode("utf-8"), RDF_JSON)
@@ -95,6 +109,8 @@ def value_literal(value: object, datatype: str | None, language: str | None) -> 
         return literal(str(value), datatype or XSD_INTEGER)
     if not isinstance(value, str):
         return None
+    if direction is not None and datatype is None:
+        return literal(value, i18n_datatype(language, direction))
     if language is not None and datatype is None:
         return literal(value, RDF_LANGSTRING, language)
     return literal(value, datatype or XSD_STRING)

@@ -14,6 +14,8 @@ from hashlib import sha256
 from typing import Any
 
 from .canon import canonicalize_quads
+from .json_numbers import describe as describe_numbers
+from .json_numbers import unsafe_numbers
 from .keys import (
     Ed25519Key,
     KeyFormatError,
@@ -34,6 +36,18 @@ VERIFIABLE_CRYPTOSUITES = frozenset((CRYPTOSUITE, "eddsa-2022"))
 
 class SigningError(ValueError):
     """The credential cannot be signed as given."""
+
+
+class UnsafeNumberError(SigningError):
+    """Signing refused: the document holds numbers JavaScript verifiers cannot read exactly."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "The credential holds numbers that JavaScript verifiers (wallets, Digital Bazaar's) "
+            "would read differently, so its signature would fail there: "
+            + describe_numbers(problems)
+        )
 
 
 def xsd_datetime(moment: datetime) -> str:
@@ -62,12 +76,16 @@ def create_proof(
     """A DataIntegrityProof over `document` (which must not hold a proof already).
 
     Refuses (UndefinedTermError) a document with terms its contexts do not define: they would be
-    silently left out of what the signature covers.
+    silently left out of what the signature covers; and (UnsafeNumberError) one with integers
+    beyond 2^53 - 1 or non-finite numbers, which would verify here and nowhere in JavaScript.
     """
     if "proof" in document:
         raise SigningError("the document already has a proof; sign the unsigned credential")
     if "@context" not in document:
         raise SigningError("the document has no @context")
+    problems = unsafe_numbers(document)
+    if problems:
+        raise UnsafeNumberError(problems)
     proof = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,

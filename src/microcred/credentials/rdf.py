@@ -9,8 +9,8 @@ per process.
 
 The walk mirrors pyld's expansion step by step for what credentials use: scoped contexts (type-
 and property-scoped, with the type-scoped revert rule), `@protected`, `@set`/`@list`/`@graph`
-containers, `@json`, typed and language-tagged values, lists, named graphs. Anything rarer
-(`@reverse`, `@nest`, `@included`, index/language/id/type maps, `@direction`, malformed input)
+containers, `@json`, typed, language-tagged and directional values, lists, named graphs.
+Anything rarer (`@reverse`, `@nest`, `@included`, index/language/id/type maps, malformed input)
 raises `Fallback` and the document goes through pyld's own expand + node map + toRdf instead, so
 every input gets an answer, and one identical to pyld's (tests/credentials check this with
 generated documents), except where pyld departs from the specification:
@@ -19,6 +19,12 @@ generated documents), except where pyld departs from the specification:
   jsonld.js), where pyld 3 resolves them against http://example.org/base/;
 - a *string* typed xsd:double stays as written (jsonld.js); pyld rewrites it as a double (a
   document that takes the pyld path keeps that quirk; credentials never contain such strings).
+
+Both paths turn a string with a base direction (`@direction`, as in VC 2.0's language and
+direction values) into a literal typed `https://www.w3.org/ns/i18n#<language>_<direction>`, the
+language lowercased: JSON-LD 1.1's rdfDirection "i18n-datatype" mode, the one Digital Bazaar's
+eddsa-rdfc-2022 canonicalizes with. pyld's default (no rdfDirection) keeps only the language, so
+the pyld path sets the option; without it our proofs and theirs disagreed.
 
 Like pyld and jsonld.js, and unlike a strict reading of RDF (where a dataset is a set), a quad can
 occur twice: each list is its own value, so an empty list twice on one node (two occurrences of
@@ -44,6 +50,9 @@ from .active_context import is_absolute, pyld_options
 from .fast_rdf import NOT_DEFINED, Fallback, arrayify, walk_document
 from .loader import ContextError
 from .nquads import Quad
+
+# JSON-LD 1.1's rdfDirection option: how a value's base direction (@direction) reaches RDF.
+RDF_DIRECTION = "i18n-datatype"
 
 
 class JsonLdProcessingError(ValueError):
@@ -106,7 +115,10 @@ def _with_pyld(document: Any) -> Dataset:
         issues.append(f"term {name!r} is not defined by the @context")
 
     processor = JsonLdProcessor(on_property_dropped=dropped)
-    options = pyld_options()
+    # Strings with a base direction become i18n-datatype literals, as in the fast path
+    # (nquads.i18n_datatype) and in Digital Bazaar's eddsa-rdfc-2022; pyld's default drops the
+    # direction, and a signature over that would verify nowhere else.
+    options = {**pyld_options(), "rdfDirection": RDF_DIRECTION}
     expanded = processor.expand(document, options)
     _relative_iris(expanded, issues)
     issuer = IdentifierIssuer("_:b")

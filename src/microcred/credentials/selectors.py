@@ -163,6 +163,11 @@ def _parse(raw: bytes | str) -> tuple[Any, Check]:
         )
     except RecursionError:
         message = "This JSON is nested too deeply to be a credential."
+    except ValueError:
+        # Python's cap on integer digits (4300): far past what any verifier reads exactly.
+        message = (
+            "This JSON holds a number of thousands of digits, which no verifier reads exactly."
+        )
     return _UNREADABLE, Check("json", Status.FAILED, message)
 
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from .json_numbers import describe as describe_numbers
+from .json_numbers import unsafe_numbers
 from .keys import KeyResolver, resolve_offline
 from .loader import ContextError
 from .proofs import unsigned_dataset, verify_proof
@@ -29,7 +31,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Check:
-    name: str  # "json-ld", "signature", "key", "proof purpose", "dates", "schema", "status"
+    name: str  # "json", "json-ld", "signature", "key", "proof purpose", "dates", "schema", "status"
     status: Status
     message: str
 
@@ -95,6 +97,17 @@ def verify_credential(
     if not isinstance(credential, dict) or "@context" not in credential:
         report.add(
             "json-ld", Status.FAILED, "This is not a credential: a JSON object with @context."
+        )
+        return report
+    problems = unsafe_numbers(credential)
+    if problems:
+        # Our signature check could pass (Python reads such numbers exactly) where every
+        # JavaScript verifier fails it: a verdict that depends on the verifier is no verdict.
+        report.add(
+            "json",
+            Status.FAILED,
+            "This credential cannot be verified the same way everywhere: it holds numbers that "
+            "JavaScript verifiers read differently. " + describe_numbers(problems) + ".",
         )
         return report
     try:
