@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from microcred.credentials import services
 from microcred.credentials.samples import sample_credential
+from microcred.credentials.selectors import describe
 from microcred.credentials.status_list import status_entry
 
 from .helpers import (
@@ -224,3 +225,11 @@ def test_a_credential_with_language_and_direction_values_verifies(client, issuer
     assert result["verified"] is True, result
     for name in ("json-ld", "schema", "signature"):
         assert _check(result, name)["status"] == "passed", result
+
+
+def test_the_summary_line_reads_a_name_given_with_a_language_and_direction():
+    document = {
+        "name": {"@value": "شارة المعلم", "@language": "ar", "@direction": "rtl"},
+        "issuer": {"id": "did:example:issuer", "name": {"@value": "Issuer", "@language": "en"}},
+    }
+    assert describe(document) == "شارة المعلم, from Issuer."

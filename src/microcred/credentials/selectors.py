@@ -200,6 +200,10 @@ class ReportSummary:
 
 
 def _text(value: Any) -> str:
+    """A plain string, or the string of a JSON-LD value object (one with a language or a base
+    direction, as VC 2.0 allows for names)."""
+    if isinstance(value, dict):
+        value = value.get("@value")
     return value if isinstance(value, str) else ""
 
 
