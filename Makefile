@@ -18,7 +18,7 @@ MICROCRED_SITE_URL ?= http://$(HOST):$(PORT)
 export MICROCRED_SITE_URL
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install lint format browser worker migrate demo bench clean
+.PHONY: run test install lint format browser worker migrate demo bench clean serve
 
 $(PY):
 	@[ -n "$(PYTHON)" ] || { echo "microcred needs Python 3.12 or newer: none found on the PATH." >&2; exit 1; }
@@ -37,6 +37,7 @@ install: $(INSTALLED) $(NODE_INSTALLED)
 
 migrate: install
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py load_demo --if-new
@@ -50,6 +51,14 @@ run: demo
 
 worker: install
 	$(PY) manage.py db_worker
+
+# Production (README, "Running in production"): migrations applied, static files collected
+# (hashed names, gzip and Brotli copies), then gunicorn with gunicorn.conf.py. Needs the
+# production environment: at least DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
+serve: export MICROCRED_PRODUCTION ?= 1
+serve: migrate
+	$(PY) manage.py collectstatic --noinput
+	exec $(BIN)/gunicorn microcred.wsgi:application --config gunicorn.conf.py
 
 # Debian's chromium drives the browser tests; Playwright's own build is the fallback.
 browser:

@@ -12,8 +12,8 @@ from microcred.orgs.models import Membership, Organization, User
 # under tests/e2e, can take the `page` fixture without starting a second Playwright.
 pytest_plugins = ["tests.e2e.harness"]
 
-# Fixtures that drive a real browser or a live server: tests taking any of them are browser tests.
-BROWSER_FIXTURES = {"page", "browser", "live_server"}
+# The fixture that drives chromium (tests/e2e/harness.py): tests taking it are browser tests.
+BROWSER_FIXTURES = {"page"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -29,6 +29,29 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _test_logins_count_as_full_sign_ins(monkeypatch):
+    """`client.force_login` and `client.login` skip allauth's sign-in steps, so their sessions
+    would hold admins, assessors and the like at the MFA setup page (orgs/mfa.py). Here they
+    stand for a complete, fresh sign-in: password and second factor, as allauth records them.
+    Tests of the MFA rule itself sign in through allauth's pages instead."""
+    from allauth.account.internal.flows.login import record_authentication
+    from django.http import HttpRequest
+    from django.test import Client
+
+    real_login = Client._login
+
+    def login(self, user, backend=None):
+        real_login(self, user, backend)
+        request = HttpRequest()
+        request.session, request.user = self.session, user
+        record_authentication(request, user, "password", reauthenticated=True)
+        record_authentication(request, user, "mfa", type="totp", reauthenticated=True)
+        request.session.save()
+
+    monkeypatch.setattr(Client, "_login", login)
 
 
 @pytest.fixture(autouse=True)

@@ -4,11 +4,14 @@ Defaults give the embedded setup (SQLite file, local disk, console email, databa
 queue); production switches are environment variables documented in README.md.
 """
 
+import importlib.util
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 SRC_DIR = Path(__file__).resolve().parent
 BASE_DIR = SRC_DIR.parent.parent
@@ -39,6 +42,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("MICROCRED_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A separate origin for users' files (e.g. https://files.example.org, pointing at this app):
+# links to them are built there and the app's own origin sends file requests on, so an
+# uploaded file never shares an origin with the app's pages (DESIGN.md invariant 9).
+MICROCRED_USER_CONTENT_ORIGIN = os.environ.get("MICROCRED_USER_CONTENT_ORIGIN", "").rstrip("/")
+if MICROCRED_USER_CONTENT_ORIGIN:
+    _files = urlsplit(MICROCRED_USER_CONTENT_ORIGIN)
+    if _files.scheme not in ("http", "https") or not _files.hostname or _files.path:
+        raise ImproperlyConfigured(
+            "MICROCRED_USER_CONTENT_ORIGIN must be an origin such as https://files.example.org."
+        )
+    ALLOWED_HOSTS.append(_files.hostname)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +65,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "microcred.web",
     "microcred.orgs",
@@ -64,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After allauth's: admins, issuers, scoring leads and assessors set up a second factor first.
+    "microcred.orgs.mfa.MfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "microcred.urls"
@@ -87,6 +105,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "microcred.web.context_processors.navigation",
@@ -147,6 +166,51 @@ ACCOUNT_EMAIL_VERIFICATION = os.environ.get("MICROCRED_EMAIL_VERIFICATION", "opt
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 
+# --- Multi-factor sign-in and rate limits -------------------------------------------------------
+# TOTP apps, WebAuthn security keys and recovery codes through allauth; required for the roles
+# listed in orgs/mfa.py (MICROCRED_MFA_REQUIRED=0 only where an upstream single sign-on
+# already enforces a second factor).
+MICROCRED_MFA_REQUIRED = env_bool("MICROCRED_MFA_REQUIRED", True)
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_ADAPTER = "microcred.orgs.mfa.MfaAdapter"
+MFA_FORMS = {
+    "authenticate": "microcred.orgs.mfa.AuthenticateForm",
+    "reauthenticate": "microcred.orgs.mfa.ReauthenticateForm",
+    "activate_totp": "microcred.orgs.mfa.ActivateTOTPForm",
+}
+MFA_TOTP_ISSUER = "microcred"
+# Privileged accounts are created by admins and imports, and email verification is optional by
+# default: a required second factor cannot wait for a verification the site does not ask for.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Browsers allow WebAuthn on http://localhost and 127.0.0.1 only; production runs on https.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Failed sign-ins (password or second factor): 10 a minute per address, 5 per account in 5
+# minutes; allauth merges this into its other limits. Counted in the default cache below, which
+# every web process shares.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+_CACHE_URL = os.environ.get("MICROCRED_REDIS_URL") or os.environ.get("MICROCRED_CACHE_URL")
+if _CACHE_URL:
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "MICROCRED_REDIS_URL / MICROCRED_CACHE_URL need the redis client: "
+            "pip install 'microcred[redis]'."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
+    }
+else:
+    # A table in the main database (`manage.py createcachetable`; Django's test databases get
+    # it too), never per-process memory: lockouts must hold whichever process answers.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "microcred_cache",
+        }
+    }
+
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("MICROCRED_STATIC_ROOT", VAR_DIR / "static"))
@@ -157,11 +221,37 @@ STATICFILES_DIRS = [
     (f"vendor/{name}", NODE_MODULES / path)
     for name, path in {
         "htmx": "htmx.org/dist",
-        "chartjs": "chart.js/dist",
         "uppy": "uppy/dist",
     }.items()
     if (NODE_MODULES / path).is_dir()
 ]
+# Swagger UI for /api/v1/docs: the copy django-ninja ships in its wheel (pinned with ninja,
+# no CDN). Found without importing ninja, which is heavy for a settings module.
+_NINJA_SPEC = importlib.util.find_spec("ninja")
+if _NINJA_SPEC and _NINJA_SPEC.origin:
+    STATICFILES_DIRS.append(
+        ("vendor/swagger", Path(_NINJA_SPEC.origin).parent / "static" / "ninja")
+    )
+# Of those folders (tens of MB of builds, maps and variants), only the files pages load: the
+# rest made a production collectstatic hash and compress ~300 files for minutes. A file a
+# listed one references must be listed too (swagger-ui.css names its map, which the manifest
+# storage resolves). `manage.py check` reports a listed file that is missing.
+STATICFILES_ONLY = {
+    "vendor/htmx": ["htmx.min.js"],
+    "vendor/uppy": ["uppy.min.mjs"],
+    "vendor/swagger": [
+        "swagger-ui-bundle.js",
+        "swagger-ui-init.js",
+        "swagger-ui.css",
+        "swagger-ui.css.map",
+    ],
+}
+STATICFILES_FINDERS = [
+    "microcred.web.staticfiles.ListedFilesFinder",  # STATICFILES_DIRS, filtered as above
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
+# /favicon.ico and other files browsers ask for at the site's root.
+WHITENOISE_ROOT = SRC_DIR / "web" / "root"
 # Outside production, WhiteNoise serves straight from the finders (no collectstatic step).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -222,6 +312,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "microcred <no-reply@l
 MICROCRED_SCORING_DAYS = int(os.environ.get("MICROCRED_SCORING_DAYS", "14"))
 # Parts a browser sends at once when uploading evidence.
 UPLOAD_PARALLEL_PARTS = int(os.environ.get("MICROCRED_UPLOAD_PARALLEL_PARTS", "4"))
+# Each person's unfinished uploads, which reserve storage: at most this many, and this many GiB
+# between them; uploads idle for UPLOAD_ABANDONED_DAYS no longer count and are discarded.
+UPLOAD_MAX_OPEN = int(os.environ.get("MICROCRED_UPLOAD_MAX_OPEN", "10"))
+UPLOAD_MAX_OPEN_BYTES = int(os.environ.get("MICROCRED_UPLOAD_MAX_OPEN_GIB", "24")) * 1024**3
+UPLOAD_ABANDONED_DAYS = int(os.environ.get("MICROCRED_UPLOAD_ABANDONED_DAYS", "7"))
 # Encrypts issuers' private signing keys at rest; required in production (see keystore.py).
 MICROCRED_CREDENTIAL_KEY = os.environ.get("MICROCRED_CREDENTIAL_KEY", "")
 
@@ -238,6 +333,39 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Content Security Policy ------------------------------------------------------------------
+# Django's own CSP middleware sets it on every response. Scripts and styles come only from our
+# static files (an inline script must carry {{ csp_nonce }}); no inline style attributes.
+# Origins that serve user files to the browser (the S3 bucket for part uploads and signed
+# downloads, or a separate file origin) are added to connect/img/media sources.
+_CSP_FILE_ORIGINS = env_list("MICROCRED_CSP_FILE_ORIGINS")
+if AWS_STORAGE_BUCKET_NAME and not _CSP_FILE_ORIGINS:
+    if AWS_S3_ENDPOINT_URL:
+        _scheme, _, _host = AWS_S3_ENDPOINT_URL.rstrip("/").partition("://")
+        _CSP_FILE_ORIGINS = [
+            f"{_scheme}://{_host}",
+            f"{_scheme}://{AWS_STORAGE_BUCKET_NAME}.{_host}",
+        ]
+    else:
+        _CSP_FILE_ORIGINS = [
+            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com",
+        ]
+if MICROCRED_USER_CONTENT_ORIGIN:  # pages embed evidence videos and pictures from it
+    _CSP_FILE_ORIGINS = [*_CSP_FILE_ORIGINS, MICROCRED_USER_CONTENT_ORIGIN]
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", *_CSP_FILE_ORIGINS],
+    "media-src": [CSP.SELF, *_CSP_FILE_ORIGINS],
+    "connect-src": [CSP.SELF, *_CSP_FILE_ORIGINS],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 LOGGING = {
     "version": 1,

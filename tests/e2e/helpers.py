@@ -5,9 +5,10 @@ would wait for (the next page's heading, a message) instead of sleeping."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -42,6 +43,55 @@ def sign_in_as(page: Page, account: Account) -> None:
 def sign_out(page: Page) -> None:
     harness.sign_out(page)
     expect(main_nav(page).get_by_role("link", name="Sign in")).to_be_visible()
+
+
+# The time step (of TOTP_PERIOD seconds) whose code each person last signed in with: allauth
+# accepts a code once, so a second sign-in in the same step waits for the next code.
+_last_step: dict[str, int] = {}
+
+
+def totp_code(secret: str, email: str | None = None) -> str:
+    """The code an authenticator app set up on `secret` shows now, as a person reads it off
+    their phone. Not within a second or two of its end (it might expire before it arrives),
+    nor one this person already used."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    period = app_settings.TOTP_PERIOD
+    while True:
+        now = time.time()
+        step = int(now) // period
+        if period - now % period > 2 and (email is None or _last_step.get(email) != step):
+            break
+        time.sleep(period - now % period + 0.1)
+    if email is not None:
+        _last_step[email] = step
+    return format_hotp_value(hotp_value(secret, step))
+
+
+def pass_second_factor(page: Page, email: str) -> None:
+    """After the password, the second step of sign-in where the account needs one: the code
+    of the person's authenticator app; or, for someone whose role requires a second step and
+    who has none yet, setting up an authenticator app through the page they are held at."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+    from django.urls import reverse
+
+    path = urlparse(page.url).path
+    if path == reverse("mfa_authenticate"):
+        app = Authenticator.objects.get(user__email=email, type=Authenticator.Type.TOTP)
+        secret = decrypt(app.data["secret"])
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill(
+            totp_code(secret, email)
+        )
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state()
+    elif path == reverse("mfa_index"):
+        page.get_by_role("link", name="Set up an authenticator app").click()
+        secret = page.get_by_label("Secret to type into the app").input_value()
+        page.get_by_label("6-digit code from the app").fill(totp_code(secret))
+        page.get_by_role("button", name="Turn on the authenticator app").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Recovery codes"))
 
 
 # ---------------------------------------------------------------------------- moving around

@@ -67,6 +67,37 @@ def test_a_revoked_wrong_or_missing_token_gets_401_and_changes_nothing(world, ho
     assert not Attempt.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("header", "reads_as"),
+    [
+        ("Bearer {secret}", "token"),
+        ("bearer   {secret}  ", "token"),  # ninja's own reading kept the spaces: 401
+        ("BEARER {secret}", "token"),
+        ("Bearer ", "bad token"),
+        ("Bearer", "bad token"),
+        ("Basic {secret}", "no token"),
+    ],
+)
+def test_every_route_that_takes_a_token_reads_the_header_alike(world, header, reads_as):
+    """The JSON API, the upload protocol and evidence links share one reading of the
+    Authorization header (tokens.bearer_secret), so a client is never let in by one and
+    turned away by another."""
+    from django.test import RequestFactory
+
+    _, secret = tokens.create_token(world.earner, name="my script")
+    value = header.format(secret=secret)
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": value})
+    api = client.get("/api/v1/assessment/assignments").status_code
+    upload = client.get("/uploads/api/00000000-0000-0000-0000-000000000000/")
+    read = tokens.bearer_secret(RequestFactory().get("/", headers={"Authorization": value}))
+    if reads_as == "token":
+        assert read == secret and api == 200 and upload.status_code == 404
+    elif reads_as == "bad token":
+        assert read == "" and api == 401 and upload.json()["code"] == "bad_token"
+    else:
+        assert read is None and api == 401 and upload.json()["code"] == "signed_out"
+
+
 def test_a_token_cannot_reach_another_users_attempt(world):
     theirs = start(signed_in(world.colleague), world)
     assert theirs.status_code == 201
@@ -158,3 +189,55 @@ def test_someone_else_cannot_revoke_a_token(world):
     assert tokens.user_for_secret(secret) == world.earner
     with pytest.raises(tokens.PermissionDenied):
         tokens.revoke_token(token, actor=world.colleague)
+
+
+# ---------------------------------------------------------------------------- recent sign-in
+def _age_session(client: Client, minutes: int) -> None:
+    """The session's sign-in happened `minutes` ago (allauth keeps when each step was taken)."""
+    session = client.session
+    records = session["account_authentication_methods"]
+    for record in records:
+        record["at"] -= minutes * 60
+    session["account_authentication_methods"] = records
+    session.save()
+
+
+def test_a_stale_session_must_confirm_the_password_before_a_token_is_made(world):
+    page = signed_in(world.earner)
+    _age_session(page, 30)
+    assert page.get(PAGE).status_code == 200, "looking at the page needs no confirmation"
+
+    refused = page.post(PAGE, {"name": "left open"})
+    assert refused.status_code == 302
+    assert refused["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert not ApiToken.objects.exists()
+
+    asked = page.get(refused["Location"]).content.decode()
+    assert "Confirm it is you" in asked and '<label for="id_password">' in asked
+    wrong = page.post(refused["Location"], {"password": "not my password"})
+    assert wrong.status_code == 200 and not ApiToken.objects.exists()
+
+    # Confirming resumes the request that was held: the token is made and shown once.
+    confirmed = page.post(
+        refused["Location"], {"password": "pw-for-tests-1", "next": PAGE}, follow=True
+    )
+    assert ApiToken.objects.get().name == "left open"
+    assert "Copy your new token “left open” now" in confirmed.content.decode()
+
+
+def test_a_fresh_sign_in_makes_a_token_at_once(world):
+    page = signed_in(world.earner)
+    _age_session(page, 2)  # within ACCOUNT_REAUTHENTICATION_TIMEOUT (5 minutes)
+    made = page.post(PAGE, {"name": "grading script"})
+    assert made.status_code == 200
+    assert ApiToken.objects.get().user == world.earner
+
+
+def test_a_real_sign_in_counts_as_recent(client, world):
+    """Signed in through allauth's page (no test shortcut), a token can be made right away."""
+    signed = client.post(
+        "/accounts/login/", {"login": world.earner.email, "password": "pw-for-tests-1"}
+    )
+    assert signed.status_code == 302
+    assert client.post(PAGE, {"name": "from a real sign-in"}).status_code == 200
+    assert ApiToken.objects.count() == 1

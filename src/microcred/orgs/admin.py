@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -166,3 +167,9 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The admin's own sign-in form checks a password and nothing else: no second factor, no
+# rate limit. Signing in goes through allauth's page instead (lockouts, MFA); a signed-in
+# non-staff user is refused, a staff user goes straight on to the admin.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]

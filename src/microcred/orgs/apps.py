@@ -5,3 +5,17 @@ class OrgsConfig(AppConfig):
     name = "microcred.orgs"
     label = "orgs"
     verbose_name = "Organizations and people"
+
+    def ready(self) -> None:
+        from allauth.account.signals import user_logged_in
+        from allauth.mfa.signals import authenticator_added, authenticator_removed
+
+        from . import mfa
+
+        user_logged_in.connect(mfa.on_login, dispatch_uid="orgs.mfa.on_login")
+        authenticator_added.connect(
+            mfa.on_authenticator_added, dispatch_uid="orgs.mfa.on_authenticator_added"
+        )
+        authenticator_removed.connect(
+            mfa.on_authenticator_removed, dispatch_uid="orgs.mfa.on_authenticator_removed"
+        )

@@ -2,14 +2,23 @@
 assessment organization, and one account for every role.
 
 `ACCOUNTS` is the one list of demo sign-ins; README.md shows it and tests read it.
+
+Accounts whose role requires two-step sign-in (orgs/mfa.py) come with an authenticator app
+already set up on `DEMO_TOTP_SECRET`, a published secret like the demo passwords: an evaluator
+adds it to any authenticator app, or runs `manage.py demo_mfa_code` for the current code.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from . import services
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+
+from . import mfa, services
 from .models import Membership, Organization, Role, User
 
 K = Organization.Kind
@@ -193,6 +202,18 @@ ACCOUNTS: list[DemoAccount] = [
 ]
 
 
+# Base32, as authenticator apps take it. For the local demo only, like the passwords above.
+DEMO_TOTP_SECRET = "MICROCREDDEMOTOTPSECRETFORADMINS"
+
+
+def demo_totp_code(at: float | None = None) -> str:
+    """The code an authenticator app set up on DEMO_TOTP_SECRET shows now (or at `at`)."""
+    from allauth.mfa import app_settings
+
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(DEMO_TOTP_SECRET, int(moment) // app_settings.TOTP_PERIOD))
+
+
 @dataclass
 class DemoWorld:
     """What the catalog demo needs from here: organizations by slug, people by email."""
@@ -269,4 +290,16 @@ def load_organizations_and_people() -> DemoWorld:
             user=user, organization=org, role=account.role, active=True
         ).exists():
             services.add_membership(admin, org, email=user.email, role=account.role)
+    for user in people.values():
+        _ensure_second_factor(user)
     return world
+
+
+def _ensure_second_factor(user: User) -> None:
+    """Privileged demo accounts get the demo authenticator app and recovery codes, so that
+    they can sign in at once (their role allows no sign-in without a second step)."""
+    if not mfa.holds_mfa_role(user) or mfa.has_authenticator(user):
+        return
+    TOTP.activate(user, DEMO_TOTP_SECRET)
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.RECOVERY_CODES).exists():
+        RecoveryCodes.activate(user)

@@ -3,6 +3,7 @@ and revoke one. Someone else's token answers 404, like a missing one."""
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +23,10 @@ def _page(request: HttpRequest, form: ApiTokenForm, **extra: object) -> HttpResp
 
 
 @login_required
+# A token acts as its owner until revoked: making one needs a recent sign-in or confirmation of
+# the password (or second factor), not just a session someone may have left open. Showing the
+# page does not.
+@reauthentication_required(allow_get=True)
 def api_tokens(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request, ApiTokenForm())
