@@ -37,6 +37,9 @@ def fill_portfolio(attempt: Any, user: User) -> None:
             probe_status=Upload.ProbeStatus.READY,
             duration_seconds=660,
             video_codec="h264",
+            # The worker's copy without metadata, the only one assessors get (invariant 2).
+            blind_key=f"evidence/test/{n}.blind.mp4",
+            blind_type="video/mp4",
         )
         item, _ = EvidenceItem.objects.get_or_create(attempt=attempt, requirement=requirement)
         artifact = Artifact.objects.create(evidence=item, upload=upload)

@@ -64,7 +64,8 @@ def test_a_note_plays_the_video_from_its_time(page: Page, scoring_url, tmp_path)
     video = tmp_path / "clip.mp4"
     write_video(video, seconds=8)
     with video.open("rb") as handle:
-        assert default_storage.save(upload.key, handle) == upload.key
+        # Assessors play the copy without metadata, never the original (invariant 2).
+        assert default_storage.save(upload.blind_key, handle) == upload.blind_key
     artifact = upload.artifact
     Annotation.objects.create(artifact=artifact, seconds=5, note="Early moment")
     # The snapshot froze the first two notes; the third is not part of this submission.

@@ -63,6 +63,21 @@ def test_queue_needs_sign_in(client):
 
 
 # ---------------------------------------------------------------------------- scoring page
+def test_evidence_without_its_clean_copy_yet_is_shown_as_being_prepared(client, assigned):
+    """Until the worker has stripped a video's metadata, the assessor is told it is being
+    prepared and gets no link at all, never one to the original (invariant 2)."""
+    from microcred.earning.models import Upload
+
+    uploads = Upload.objects.filter(artifact__evidence__attempt=assigned.submission.attempt)
+    originals = list(uploads.values_list("key", flat=True))
+    uploads.update(blind_key="", blind_type="", probe_status=Upload.ProbeStatus.PENDING)
+    url = reverse("assessment:score", args=[assigned.pk])
+    html = _client(client, assigned.assessor.user).get(url).content.decode()
+    assert "This file is being prepared" in html
+    assert "<video" not in html and "/evidence/files/" not in html
+    assert originals and not any(key in html for key in originals)
+
+
 def test_scoring_page_shows_evidence_beside_rubric_blind(client, assigned):
     url = reverse("assessment:score", args=[assigned.pk])
     response = _client(client, assigned.assessor.user).get(url)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from microcred.catalog.models import OutcomeBand, Rubric, RubricComponent, RubricCriterion
-from microcred.earning.evidence_access import signed_url
+from microcred.earning.evidence_access import COPY_MESSAGES, copy_state, signed_url
 from microcred.earning.models import Submission
 from microcred.earning.selectors import submission_evidence
 
@@ -262,6 +262,10 @@ class ScoringFile:
     url: str
     poster_url: str
     annotations: list[Any]  # earning's FrozenAnnotation: seconds, note, component, timestamp
+    # "ready" (url works), "preparing" (its clean copy is being made) or "unavailable", with
+    # a plain-language message for the last two (evidence_access.copy_state).
+    status: str = "ready"
+    message: str = ""
 
     def annotation_data(self) -> list[dict[str, Any]]:
         return [
@@ -307,7 +311,18 @@ def scoring_evidence(user: Any, assignment: Assignment) -> list[ScoringPart]:
                 if media == "video":
                     poster = signed_url(user, upload, variant="poster")
             label = f"{media.capitalize()} {n}"
-            files.append(ScoringFile(label, media, url, poster, artifact.annotations))
+            state = copy_state(upload, has_link=bool(url))
+            files.append(
+                ScoringFile(
+                    label,
+                    media,
+                    url,
+                    poster,
+                    artifact.annotations,
+                    status=state.value,
+                    message=COPY_MESSAGES[state],
+                )
+            )
         parts.append(
             ScoringPart(view.requirement.title, view.requirement.instructions, view.text, files)
         )

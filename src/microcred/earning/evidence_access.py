@@ -5,6 +5,10 @@ assigned to one of the attempt's submissions, a coach the earner shared it with,
 admins; every admin access leaves an audit event. Files are never served from a public URL:
 `signed_url` checks access and returns a link that works for a few minutes only, for the same
 person. On S3 that is a presigned GET; on local disk it points at our `evidence:file` view.
+Either way the link is the capability, as a presigned URL is: it needs no session cookie (a
+separate file origin never sees one, nor does an API client), so `file_for_link` checks it
+again on every request against the person it was made for. How the file is then served
+(attachment or inline, headers) is `user_files`' decision.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 
 from microcred.assessment.models import Assignment
 from microcred.orgs import selectors as org_selectors
 from microcred.orgs.models import Role, User
 from microcred.orgs.services import record_audit
 
+from . import user_files
 from .models import Artifact, Attempt, EvidenceShare, Upload
 from .selectors import attempt_members, earner_school, is_attempt_member
 
@@ -35,14 +39,42 @@ ADMIN_ACTION = "evidence.admin_access"
 # checked again), short enough that a copied link is soon useless.
 LINK_SECONDS = 5 * 60
 _SALT = "microcred.earning.evidence.file"
-_INLINE_PREFIXES = ("video/", "audio/", "image/")
-_SCRIPTABLE_IMAGES = frozenset({"image/svg+xml"})
 
 
 class Variant(StrEnum):
     ORIGINAL = "original"
     POSTER = "poster"
     PLAYABLE = "playable"
+
+
+class CopyState(StrEnum):
+    """Whether an assessor can open a submitted file now (the same answer on the scoring page
+    and in the API)."""
+
+    READY = "ready"
+    PREPARING = "preparing"  # the worker has not made its clean copy yet
+    UNAVAILABLE = "unavailable"  # no clean copy could be made: the earner was told why
+
+
+# Where the worker could make no clean copy, its message to the earner starts so (processing
+# writes it; `copy_state` reads it).
+BLIND_FAILED = (
+    "Assessors cannot see this file yet: we could not remove its hidden details (such as "
+    "where and on which device it was made), which we do so they never learn who sent it. "
+)
+COPY_MESSAGES = {
+    CopyState.READY: "",
+    CopyState.PREPARING: (
+        "This file is being prepared: before you see it, we remove the details inside it "
+        "that could tell you who made it. Try again in a few minutes; if it is still not "
+        "here, tell your scoring lead."
+    ),
+    CopyState.UNAVAILABLE: (
+        "This file cannot be shown: we could not remove the details inside it that could "
+        "tell you who made it, and the earner has been told how to send it again. If you "
+        "cannot score without it, tell your scoring lead."
+    ),
+}
 
 
 class Access(StrEnum):
@@ -140,20 +172,16 @@ class StoredFile:
 
     @property
     def disposition(self) -> str:
-        """Media and pictures open in the page; anything else downloads, so a document a
-        browser could run (HTML, SVG) never executes on our origin."""
-        inline = (
-            self.content_type.startswith(_INLINE_PREFIXES)
-            and self.content_type not in _SCRIPTABLE_IMAGES
-        )
-        return content_disposition_header(not inline, self.filename) or "attachment"
+        return user_files.disposition(self.content_type, self.filename)
 
 
 def stored_file(upload: Upload, variant: Variant, *, blind: bool = False) -> StoredFile | None:
     """Where a variant of the upload is stored and how to present it; None if it does not
     exist (the upload is unfinished, or has no poster or playable copy). `blind` names the
     file "evidence": a teacher's file name often carries their own or their school's name,
-    which an assessor must not see (invariant 2)."""
+    which an assessor must not see (invariant 2). For the same reason `blind` gives, for the
+    original of a recording, picture or document, its copy without metadata (tags, GPS, device), and
+    None while the worker has not made it: never the original."""
     if upload.status != Upload.Status.COMPLETE:
         return None
     stem, dot, extension = upload.filename.rpartition(".")
@@ -161,6 +189,12 @@ def stored_file(upload: Upload, variant: Variant, *, blind: bool = False) -> Sto
         stem, extension = upload.filename, ""
     if blind or not stem:
         stem = "evidence"
+    if variant is Variant.ORIGINAL and blind and upload.needs_blind_copy:
+        if not upload.blind_key:
+            return None
+        extension = upload.blind_key.rsplit(".", 1)[-1]
+        content_type = upload.blind_type or "application/octet-stream"
+        return StoredFile(upload.blind_key, content_type, f"{stem}.{extension}")
     if variant is Variant.ORIGINAL:
         content_type = upload.content_type or "application/octet-stream"
         return StoredFile(upload.key, content_type, f"{stem}.{extension}" if extension else stem)
@@ -171,6 +205,22 @@ def stored_file(upload: Upload, variant: Variant, *, blind: bool = False) -> Sto
         content_type = upload.playable_type or "application/octet-stream"
         return StoredFile(upload.playable_key, content_type, f"{stem}.{extension}")
     return None
+
+
+def copy_state(upload: Upload | None, *, has_link: bool) -> CopyState:
+    """What an assessor holding (or not) a link to the upload is told: ready with a link;
+    being prepared while the worker has yet to make its clean copy; unavailable when it
+    could make none (the file could not be read or cleaned) or the file is not stored."""
+    if has_link:
+        return CopyState.READY
+    if upload is None or upload.status != Upload.Status.COMPLETE:
+        return CopyState.UNAVAILABLE
+    if not upload.needs_blind_copy or upload.blind_key:
+        return CopyState.UNAVAILABLE  # nothing to wait for, yet no link: nothing to show
+    failed = upload.probe_status == Upload.ProbeStatus.FAILED or BLIND_FAILED in (
+        upload.probe_message
+    )
+    return CopyState.UNAVAILABLE if failed else CopyState.PREPARING
 
 
 def signed_url(user: Any, upload: Upload, *, variant: str = "original") -> str:
@@ -189,17 +239,13 @@ def signed_url(user: Any, upload: Upload, *, variant: str = "original") -> str:
     if upload.backend == Upload.Backend.S3:
         return storages["default"].url(
             found.key,
-            parameters={
-                "ResponseContentType": found.content_type,
-                "ResponseContentDisposition": found.disposition,
-                "ResponseCacheControl": "private, no-store",
-            },
+            parameters=user_files.presigned_parameters(found.content_type, found.filename),
             expire=LINK_SECONDS,
         )
     token = signing.TimestampSigner(salt=_SALT).sign_object(
         {"upload": str(upload.pk), "variant": wanted.value, "user": user.pk}
     )
-    return f"{reverse('evidence:file')}?token={token}"
+    return user_files.link(f"{reverse('evidence:file')}?token={token}")
 
 
 class LinkExpired(Exception):
@@ -226,6 +272,25 @@ def read_link(token: str) -> FileGrant:
         raise LinkExpired from exc
     except (signing.BadSignature, KeyError, ValueError, TypeError) as exc:
         raise LinkInvalid from exc
+
+
+def file_for_link(grant: FileGrant, presenter: Any | None) -> StoredFile | None:
+    """The file a valid link grants, or None. `presenter` is whoever the request identifies
+    (a session or an API token), None when it carries neither.
+
+    The link stays bound to the person it was made for: anyone identified as someone else
+    gets nothing, and that person must still have access now (a coach whose share was
+    revoked, an assessor whose assignment ended, loses it at once)."""
+    if presenter is not None and presenter.pk != grant.user_id:
+        return None
+    grantee = User.objects.filter(pk=grant.user_id, is_active=True).first()
+    upload = Upload.objects.filter(pk=grant.upload_id).first()
+    if grantee is None or upload is None:
+        return None
+    reason = upload_access(grantee, upload)[0]
+    if reason is None:
+        return None
+    return stored_file(upload, grant.variant, blind=reason is Access.ASSESSOR)
 
 
 def attempt_files(attempt: Attempt) -> QuerySet[Artifact]:

@@ -32,6 +32,7 @@ ENCODER_PREFERENCE = [
 ]
 POSTER_MAX_WIDTH = 1280
 PLAYABLE_MAX_HEIGHT = 1080
+_ATTACHED_PIC = av.stream.Disposition.attached_pic
 
 
 class MediaError(Exception):
@@ -73,8 +74,7 @@ def probe(path: Path, container: str) -> MediaInfo:
     """Duration, codecs and picture size. `container` names the format detected from the
     file's content ("mp4", "quicktime", "webm", ...)."""
     with _open(path) as source:
-        video = source.streams.video[0] if source.streams.video else None
-        audio = source.streams.audio[0] if source.streams.audio else None
+        video, audio = main_streams(source)
         if video is None and audio is None:
             raise MediaError("The file holds no audio or video stream.")
         duration = None
@@ -94,6 +94,15 @@ def probe(path: Path, container: str) -> MediaInfo:
         )
 
 
+def main_streams(source: Any) -> tuple[Any, Any]:
+    """The first real video stream and the first audio stream (None where there is none).
+    Cover art travels as a one-picture "video" stream marked as an attached picture: it is
+    never the recording (and it may be a photo of the teacher), so it is skipped."""
+    videos = [s for s in source.streams.video if not s.disposition & _ATTACHED_PIC]
+    audios = source.streams.audio
+    return (videos[0] if videos else None), (audios[0] if audios else None)
+
+
 def _codec_name(stream: Any) -> str:
     # The format's name ("mp3"), not the decoder's ("mp3float").
     return stream.codec_context.codec.canonical_name
@@ -109,7 +118,9 @@ def poster_time(duration_seconds: float | None) -> float:
 def make_poster(path: Path, out_path: Path, at_seconds: float) -> None:
     """Write one JPEG frame from about `at_seconds` into the video."""
     with _open(path) as source:
-        stream = source.streams.video[0]
+        stream = main_streams(source)[0]
+        if stream is None:
+            raise MediaError("The file holds no video to take a poster from.")
         stream.thread_type = "AUTO"
         if at_seconds and stream.time_base:
             source.seek(int(at_seconds / stream.time_base), stream=stream, backward=True)
@@ -177,20 +188,58 @@ def make_playable(path: Path, out_path: Path, info: MediaInfo) -> None:
         _open(out_path, "w", format=container, options=options) as target,
     ):
         routes: dict[int, _Route] = {}
-        if source.streams.video:
-            vin = source.streams.video[0]
+        vin, ain = main_streams(source)
+        if vin is not None:
             vin.thread_type = "AUTO"
             routes[vin.index] = _video_route(vin, target, encoder, copy=copy_video)
-        if source.streams.audio:
-            ain = source.streams.audio[0]
+        if ain is not None:
             routes[ain.index] = _audio_route(ain, target, audio_encoder, copy=copy_audio)
-        for packet in source.demux(*[source.streams[i] for i in routes]):
-            route = routes[packet.stream.index]
-            if packet.dts is None:
-                continue  # the demuxer's end-of-stream marker
-            route.push(packet, target)
-        for route in routes.values():
-            route.flush(target)
+        _pump(source, target, routes)
+
+
+def _pump(source: Any, target: Any, routes: dict[int, _Route]) -> None:
+    """Send the routed streams' packets through, one at a time, then flush the encoders."""
+    for packet in source.demux(*[source.streams[i] for i in routes]):
+        route = routes[packet.stream.index]
+        if packet.dts is None:
+            continue  # the demuxer's end-of-stream marker
+        route.push(packet, target)
+    for route in routes.values():
+        route.flush(target)
+
+
+# The FFmpeg muxer for each container a browser plays as it is (the subtype of the detected
+# MIME type, as in PLAYABLE_CONTAINERS and PLAYABLE_AUDIO_FILES).
+STRIP_MUXERS = {"mp4": "mp4", "webm": "webm", "mpeg": "mp3", "wav": "wav"}
+
+
+def strip_metadata(path: Path, out_path: Path, container: str) -> None:
+    """Copy the recording into the same container with nothing but its picture and sound:
+    no global or stream tags (title, artist, comment, GPS location, device make and model,
+    creation time), no chapters, no cover art, attachments, subtitle or data streams, since
+    any of them can name the teacher or their school (DESIGN.md invariant 2). Packets are
+    copied as they are, one at a time: nothing is re-encoded, nothing held in memory.
+
+    FFmpeg copies no tags by itself: a new output starts with empty metadata, and streams
+    made from a template take only its codec parameters (their display matrix, so phone
+    videos keep their rotation), so leaving tags out here is enough."""
+    muxer = STRIP_MUXERS.get(container)
+    if muxer is None:
+        raise MediaError(f"No metadata-free copy is made in the {container} container.")
+    # bitexact: not even FFmpeg's own version tag; faststart: the index first, so the
+    # assessor's player starts before the whole file has loaded.
+    options = {"fflags": "+bitexact"}
+    if muxer == "mp4":
+        options["movflags"] = "+faststart"
+    with _open(path) as source, _open(out_path, "w", format=muxer, options=options) as target:
+        routes = {
+            stream.index: _Route(target.add_stream_from_template(stream), copy=True)
+            for stream in main_streams(source)
+            if stream is not None
+        }
+        if not routes:
+            raise MediaError("The file holds no audio or video stream.")
+        _pump(source, target, routes)
 
 
 class _Route:

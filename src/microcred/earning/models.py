@@ -83,6 +83,20 @@ class Upload(models.Model):
     poster_key = models.CharField(max_length=500, blank=True)
     playable_key = models.CharField(max_length=500, blank=True)
     playable_type = models.CharField(max_length=100, blank=True)
+    # The assessors' copy of a recording, picture or document, without its metadata
+    # (invariant 2): for a recording the playable copy when one was made (our own encode,
+    # which carries none), else a clean remux, re-encode or rewrite. Empty until the worker
+    # has made it; assessors never get the original.
+    blind_key = models.CharField(max_length=500, blank=True)
+    blind_type = models.CharField(max_length=100, blank=True)
+
+    # Kinds of file whose metadata is stripped for assessors, by family and by exact type
+    # (PDFs and Word documents: earning/documents.py); other files reach them as sent.
+    BLIND_COPY_FAMILIES = ("video", "audio", "image")
+    BLIND_COPY_TYPES = (
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -93,6 +107,14 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def needs_blind_copy(self) -> bool:
+        """Whether assessors may see this file only through its metadata-free copy."""
+        return (
+            self.content_type.split("/", 1)[0] in self.BLIND_COPY_FAMILIES
+            or self.content_type in self.BLIND_COPY_TYPES
+        )
 
     @property
     def part_count(self) -> int:

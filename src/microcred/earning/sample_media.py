@@ -24,15 +24,26 @@ def write_video(
     seconds: float = 1,
     size: tuple[int, int] = (160, 120),
     fps: int = 25,
+    tags: dict[str, str] | None = None,
+    stream_tags: dict[str, str] | None = None,
+    chapter: str = "",
 ) -> None:
-    """A real video: moving grey levels and, optionally, a 440 Hz tone."""
+    """A real video: moving grey levels and, optionally, a 440 Hz tone. `tags` (container),
+    `stream_tags` (every stream) and a `chapter` title are written as a phone or an editing
+    app writes them, for the tests that check assessors' copies lose them."""
     out = av.open(target, "w", format=container)
+    out.metadata.update(tags or {})
     video = out.add_stream(codec, rate=fps)
     video.width, video.height = size
     video.pix_fmt = "yuv420p"
     if codec == "libx265":
         video.options = {"x265-params": "log-level=none"}
     tone = out.add_stream(audio, rate=44100) if audio else None
+    for stream in out.streams:
+        stream.metadata.update(stream_tags or {})
+    if chapter:
+        whole = {"id": 1, "start": 0, "end": int(seconds * 1000), "time_base": Fraction(1, 1000)}
+        out.set_chapters([{**whole, "metadata": {"title": chapter}}])
     for i in range(int(fps * seconds)):
         frame = av.VideoFrame(size[0], size[1], "yuv420p")
         for n, plane in enumerate(frame.planes):

@@ -96,6 +96,12 @@ def attempt_for(user: Any, attempt_uuid: Any, *, perm: str = "earning.view_attem
     )
     if attempt is None or not user.has_perm(perm, attempt):
         raise Http404("There is no such attempt.")
+    if not is_attempt_member(user, attempt):
+        # Only a superuser passes has_perm without being on the attempt. Their reading
+        # someone's portfolio (page or API) is admin access to evidence: audited (invariant 6).
+        from .evidence_access import record_admin_access
+
+        record_admin_access(user, attempt, data={"what": "portfolio"})
     return attempt
 
 

@@ -10,53 +10,52 @@ import rules
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import evidence_access as access
-from . import public_evidence
-from .models import Attempt, Submission, Upload
-from .uploads.serving import ranged_file_response
+from microcred.orgs.tokens import bearer_secret, user_for_secret
 
-_TEXT = "text/plain; charset=utf-8"
+from . import evidence_access as access
+from . import public_evidence, user_files
+from .models import Attempt, Submission, Upload
+
 _PRIVATE = "private, no-store"
 
 
-def _refused(message: str) -> HttpResponse:
-    response = HttpResponse(message, status=403, content_type=_TEXT)
-    response["Cache-Control"] = _PRIVATE
-    return response
+def _presenter(request: HttpRequest) -> Any | None:
+    """Whom the request identifies: the API token's person, the session's, or None. A token
+    that is wrong or revoked identifies nobody who may use a link: the request is refused."""
+    secret = bearer_secret(request)
+    if secret is not None:
+        return user_for_secret(secret) or AnonymousUser()
+    return request.user if request.user.is_authenticated else None
 
 
 @require_GET
+@user_files.file_view
 def evidence_file(request: HttpRequest) -> HttpResponse:
-    """Stream a file through a link from `evidence_access.signed_url` (local disk)."""
+    """Stream a file through a link from `evidence_access.signed_url` (local disk). The link
+    is the capability: it works without a session (on a separate file origin, for an API
+    client), for the person it was made for only, while they still have access."""
     try:
         grant = access.read_link(request.GET.get("token", ""))
     except access.LinkExpired:
-        return _refused("This link has expired. Go back to the page and open the file again.")
+        return user_files.refusal(
+            "This link has expired. Go back to the page and open the file again.", 403
+        )
     except access.LinkInvalid:
-        return _refused("This link is not valid. Go back to the page and open the file from there.")
-    # A link works only for the person it was made for, and only while they still have
-    # access (a coach whose share was revoked loses it at once).
-    if not request.user.is_authenticated or request.user.pk != grant.user_id:
-        raise Http404
-    upload = Upload.objects.filter(pk=grant.upload_id).first()
-    reason = access.upload_access(request.user, upload)[0] if upload else None
-    if upload is None or reason is None:
-        raise Http404
-    found = access.stored_file(upload, grant.variant, blind=reason is access.Access.ASSESSOR)
+        return user_files.refusal(
+            "This link is not valid. Go back to the page and open the file from there.", 403
+        )
+    found = access.file_for_link(grant, _presenter(request))
     if found is None:
-        raise Http404
-    response = ranged_file_response(request, storages["default"], found.key, found.content_type, "")
-    if response.status_code in (200, 206):
-        response["Content-Disposition"] = found.disposition
-    response["Cache-Control"] = _PRIVATE
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+        return user_files.refusal("There is no such file.", 404)
+    return user_files.serve(
+        request, key=found.key, content_type=found.content_type, filename=found.filename
+    )
 
 
 @login_required

@@ -1,5 +1,7 @@
 """After an upload completes: its SHA-256 and, for audio and video, what PyAV finds (length,
-codecs, picture size), a poster frame and a browser-playable copy when needed.
+codecs, picture size), a poster frame and a browser-playable copy when needed; for audio,
+video, pictures, PDFs and Word documents, the assessors' copy without metadata (DESIGN.md
+invariant 2).
 
 Runs in the task worker (tasks.process_upload), the only process that loads PyAV/FFmpeg.
 """
@@ -17,7 +19,8 @@ from typing import Any
 from django.core.files import File
 from django.utils import timezone
 
-from .. import media
+from .. import documents, media, metadata
+from ..evidence_access import BLIND_FAILED
 from ..models import Upload
 from .backends import backend_for
 
@@ -38,37 +41,53 @@ RESULT_FIELDS = [
     "poster_key",
     "playable_key",
     "playable_type",
+    "blind_key",
+    "blind_type",
 ]
 
 
 def process_upload(upload_id: Any) -> Upload | None:
     """After completion: the file's SHA-256, and for audio and video its length, codecs,
-    picture size, a poster frame and, when browsers cannot play it, a playable copy.
-    Running twice redoes the work and replaces the earlier results."""
+    picture size, a poster frame and, when browsers cannot play it, a playable copy; for
+    audio, video, pictures and documents, the assessors' copy without metadata. Running
+    twice redoes the work and replaces the earlier results."""
     upload = Upload.objects.filter(pk=upload_id, status=Upload.Status.COMPLETE).first()
     if upload is None:
         return None
     backend = backend_for(upload)
+    # A blind copy of its own that an earlier run stored (not the playable copy, which
+    # _probe_media replaces): replaced below, or deleted if this run makes none.
+    stale = upload.blind_key if upload.blind_key != upload.playable_key else ""
+    upload.blind_key = upload.blind_type = ""
     with backend.local_copy(upload.key) as path:
         upload.sha256 = _sha256(path)
         family, _, subtype = upload.content_type.partition("/")
-        if family not in ("video", "audio"):
-            upload.probe_status = Upload.ProbeStatus.NOT_MEDIA
+        if family in ("video", "audio"):
+            _probe_media(upload, backend, path, container=subtype, stale=stale)
         else:
-            _probe_media(upload, backend, path, container=subtype)
+            upload.probe_status = Upload.ProbeStatus.NOT_MEDIA
+            upload.probe_message = ""
+            if family == "image":
+                _strip_image(upload, backend, path, stale=stale)
+            elif upload.content_type in Upload.BLIND_COPY_TYPES:
+                _strip_document(upload, backend, path, stale=stale)
+    if stale and stale != upload.blind_key:
+        backend.delete(stale)
     upload.probed_at = timezone.now()
     upload.save(update_fields=[*RESULT_FIELDS, "updated_at"])
     return upload
 
 
-def _probe_media(upload: Upload, backend: Any, path: Path, *, container: str) -> None:
+def _probe_media(
+    upload: Upload, backend: Any, path: Path, *, container: str, stale: str = ""
+) -> None:
     try:
         info = media.probe(path, container)
     except media.MediaError as exc:
         upload.probe_status = Upload.ProbeStatus.FAILED
         upload.probe_message = (
             "We could not read this recording. It may be damaged or use a format we do not "
-            "support; try exporting it again as MP4."
+            "support; try exporting it again as MP4. Assessors cannot see it until then."
         )
         logger.warning("Probe failed for upload %s: %s", upload.pk, exc)
         return
@@ -98,16 +117,93 @@ def _probe_media(upload: Upload, backend: Any, path: Path, *, container: str) ->
     except media.MediaError as exc:
         logger.warning("Conversion failed for upload %s: %s", upload.pk, exc)
         messages.append("We could not make a preview of this recording.")
+    if not _blind_media(upload, backend, path, info, stale=stale):
+        messages.append(BLIND_FAILED + "Try exporting it again as MP4.")
     upload.probe_status = Upload.ProbeStatus.READY
     upload.probe_message = " ".join(messages)
 
 
-def _store_derived(backend: Any, previous: str, key: str, make: Callable[[Path], None]) -> str:
+def _blind_media(
+    upload: Upload, backend: Any, path: Path, info: media.MediaInfo, *, stale: str
+) -> bool:
+    """The assessors' copy of a recording: the playable copy when there is one (our own
+    encode or remux, which carries no tags), else the original remuxed without metadata.
+    False if none could be made."""
+    if upload.playable_key:
+        upload.blind_key, upload.blind_type = upload.playable_key, upload.playable_type
+        return True
+    if not info.is_browser_playable:
+        return False  # the playable copy failed: a remux of the original would not play
+    extension = posixpath.splitext(upload.key)[1] or f".{info.container}"
+    try:
+        upload.blind_key = _store_derived(
+            backend,
+            stale,
+            f"{posixpath.dirname(upload.key)}/blind{extension}",
+            lambda out: media.strip_metadata(path, out, info.container),
+        )
+    except media.MediaError as exc:
+        logger.warning("Stripping metadata failed for upload %s: %s", upload.pk, exc)
+        return False
+    upload.blind_type = upload.content_type
+    return True
+
+
+def _strip_image(upload: Upload, backend: Any, path: Path, *, stale: str) -> None:
+    """The assessors' copy of a picture, re-encoded from its pixels alone."""
+    written: list[str] = []
+
+    def make(out: Path) -> Path:
+        suffix, mime = metadata.strip_image(path, out)
+        written.append(mime)
+        return out.with_suffix(suffix)
+
+    try:
+        upload.blind_key = _store_derived(
+            backend, stale, f"{posixpath.dirname(upload.key)}/blind", make, renames=True
+        )
+    except metadata.MetadataError as exc:
+        logger.warning("Stripping metadata failed for upload %s: %s", upload.pk, exc)
+        upload.probe_message = BLIND_FAILED + "Try saving it again as JPEG or PNG."
+        return
+    upload.blind_type = written[0]
+
+
+def _strip_document(upload: Upload, backend: Any, path: Path, *, stale: str) -> None:
+    """The assessors' copy of a PDF (its pages only) or a Word document (its parts, without
+    the properties and the names of who commented or changed what)."""
+    extension = ".pdf" if upload.content_type == documents.PDF else ".docx"
+    try:
+        upload.blind_key = _store_derived(
+            backend,
+            stale,
+            f"{posixpath.dirname(upload.key)}/blind{extension}",
+            lambda out: documents.strip_document(upload.content_type, path, out),
+        )
+    except documents.DocumentError as exc:
+        logger.warning("Stripping metadata failed for upload %s: %s", upload.pk, exc)
+        upload.probe_message = BLIND_FAILED + (
+            f"Documents larger than {documents.MAX_BYTES // (1024 * 1024)} MB are not "
+            "prepared: try splitting it, or saving it again with smaller pictures."
+            if path.stat().st_size > documents.MAX_BYTES
+            else "Try saving it again (Save As) without a password, as PDF or Word (.docx)."
+        )
+        return
+    upload.blind_type = upload.content_type
+
+
+def _store_derived(
+    backend: Any, previous: str, key: str, make: Callable[[Path], Any], *, renames: bool = False
+) -> str:
     """Have `make` write a derived file to a temporary path, then store it under `key`
-    (replacing the one an earlier run stored)."""
+    (replacing the one an earlier run stored). With `renames`, `make` returns the path it
+    actually wrote (a picture's copy gets the suffix of the format it was written as), and
+    that suffix is added to `key`."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / posixpath.basename(key)
-        make(out)
+        made = make(out)
+        if renames:
+            out, key = made, key + made.suffix
         if previous:
             backend.delete(previous)
         with out.open("rb") as handle:

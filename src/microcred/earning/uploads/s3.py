@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from storages.backends.s3 import S3Storage
 
+from .. import user_files
 from ..models import Upload
 from .backends import SIGNED_URL_SECONDS, SignedRequest, StoredPart
 from .errors import UploadError
@@ -125,9 +126,11 @@ class S3Backend:
             yield Path(handle.name)
 
     def file_url(self, key: str, *, content_type: str, download_name: str = "") -> str:
-        params = {"ResponseContentType": content_type}
-        if download_name:
-            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
+        # Presented as files from local disk are (earning.user_files): an SVG or HTML file
+        # downloads, even from the bucket's origin.
+        params = user_files.presigned_parameters(
+            content_type, download_name or posixpath.basename(key), download=bool(download_name)
+        )
         return self.client.generate_presigned_url(
             "get_object",
             Params={"Bucket": self.bucket, "Key": self._object_key(key), **params},
