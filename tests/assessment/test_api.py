@@ -65,6 +65,44 @@ def test_one_assignment_carries_rubric_and_evidence_blind(client, assigned):
     assert_blind(response.content.decode(), assigned.submission)
 
 
+def test_evidence_without_a_link_says_whether_it_is_coming_and_why(client, assigned):
+    """An API client is told, as the scoring page tells the browser, that a file is being
+    prepared (its clean copy not made yet) or cannot be shown (none could be made), never
+    just handed an empty link (invariant 8)."""
+    from django.urls import reverse
+
+    from microcred.earning.evidence_access import BLIND_FAILED
+    from microcred.earning.models import Upload
+
+    client.force_login(assigned.assessor.user)
+    detail, page = (
+        f"{BASE}/assignments/{assigned.pk}",
+        reverse("assessment:score", args=[assigned.pk]),
+    )
+
+    def first_file():
+        return next(f for part in client.get(detail).json()["evidence"] for f in part["files"])
+
+    ready = first_file()
+    assert ready["status"] == "ready" and ready["url"] and ready["message"] == ""
+
+    uploads = Upload.objects.filter(artifact__evidence__attempt=assigned.submission.attempt)
+    uploads.update(blind_key="", blind_type="", probe_status=Upload.ProbeStatus.PENDING)
+    preparing = first_file()
+    assert preparing["status"] == "preparing" and preparing["url"] == ""
+    assert preparing["message"].startswith("This file is being prepared")
+    assert preparing["message"] in client.get(page).content.decode()
+
+    uploads.update(probe_status=Upload.ProbeStatus.READY, probe_message=BLIND_FAILED + "Again.")
+    unavailable = first_file()
+    assert unavailable["status"] == "unavailable" and unavailable["url"] == ""
+    assert unavailable["message"].startswith("This file cannot be shown")
+    assert unavailable["message"] in client.get(page).content.decode()
+
+    uploads.update(probe_status=Upload.ProbeStatus.FAILED, probe_message="")  # unreadable
+    assert first_file()["status"] == "unavailable"
+
+
 def test_another_assessor_gets_404(client, assigned, make_assessor, version):
     client.force_login(make_assessor().user)
     assert client.get(f"{BASE}/assignments/{assigned.pk}").status_code == 404
@@ -93,7 +131,7 @@ def test_missing_feedback_is_refused_with_the_field(client, assigned, version):
     body["components"][0]["feedback"] = ""
     response = _post(client, f"{BASE}/assignments/{assigned.pk}/score", body)
     assert response.status_code == 422
-    assert f"feedback_{first.pk}" in response.json()["errors"]
+    assert f"feedback_{first.pk}" in {e["field"] for e in response.json()["errors"]}
     assert not Score.objects.exists()
 
 

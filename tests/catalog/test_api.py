@@ -110,9 +110,9 @@ def test_invalid_filters_get_a_clear_422(client):
         {"difficulty": "hard", "framework": "x"},
         status=422,
     )
-    problems = {tuple(p["loc"][-2:]): p["msg"] for p in body["detail"]}
-    assert "foundational" in problems[("difficulty", 0)]
-    assert "UUID" in problems[("framework", 0)]
+    problems = {p["field"]: p["message"] for p in body["errors"]}
+    assert "foundational" in problems["difficulty.0"]
+    assert "UUID" in problems["framework.0"]
 
 
 # ---------------------------------------------------------------------------- one micro-credential
@@ -190,7 +190,7 @@ def test_unpublished_and_unknown_are_404_with_a_message(client, people):
     slug = draft.micro_credential.slug
 
     body = get_json(client, f"{API}/micro-credentials/{slug}", status=404)
-    assert body == {"detail": f"There is no micro-credential '{slug}' in the catalog."}
+    assert body["detail"] == f"There is no micro-credential '{slug}' in the catalog."
     get_json(client, f"{API}/micro-credentials/{slug}/versions/1", status=404)
     get_json(client, f"{API}/micro-credentials/nothing", status=404)
     get_json(client, f"{API}/stacks/nothing", status=404)

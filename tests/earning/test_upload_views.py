@@ -19,40 +19,28 @@ from .uploading import MiB, Protocol, padded_mp4, split
 PART = 5 * MiB
 
 
-@pytest.fixture
-def owner(make_user):
-    return make_user(email="inez@example.org")
-
-
-@pytest.fixture
-def browser(owner) -> Client:
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
 def policy_from(page: str, user) -> UploadPolicy:
     token = unescape(re.search(r'data-policy="([^"]+)"', page).group(1))
     return UploadPolicy.from_token(token, user)
 
 
-def half_done(browser: Client, owner, data: bytes, name: str = "lesson.mp4") -> str:
-    api = Protocol(browser)
-    token = policy_from(browser.get("/uploads/").content.decode(), owner).token(owner)
+def half_done(owner_client: Client, owner, data: bytes, name: str = "lesson.mp4") -> str:
+    api = Protocol(owner_client)
+    token = policy_from(owner_client.get("/uploads/").content.decode(), owner).token(owner)
     upload_id = api.create(token, name=name, size=len(data), part_size=PART).json()["uploadId"]
     url = api.sign(upload_id, 1).json()["url"]
-    assert browser.put(url, split(data, PART)[0], content_type="x/y").status_code == 200
+    assert owner_client.put(url, split(data, PART)[0], content_type="x/y").status_code == 200
     return upload_id
 
 
-def finished(browser: Client, owner, data: bytes, name: str, capture) -> Upload:
-    api = Protocol(browser)
-    token = policy_from(browser.get("/uploads/").content.decode(), owner).token(owner)
+def finished(owner_client: Client, owner, data: bytes, name: str, capture) -> Upload:
+    api = Protocol(owner_client)
+    token = policy_from(owner_client.get("/uploads/").content.decode(), owner).token(owner)
     upload_id = api.create(token, name=name, size=len(data), part_size=PART).json()["uploadId"]
     parts = []
     for number, piece in enumerate(split(data, PART), start=1):
         url = api.sign(upload_id, number).json()["url"]
-        etag = browser.put(url, piece, content_type="x/y")["ETag"]
+        etag = owner_client.put(url, piece, content_type="x/y")["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
     with capture(execute=True):
         assert api.complete(upload_id, parts).status_code == 200
@@ -66,8 +54,8 @@ def test_the_page_needs_a_signed_in_user(client):
     assert client.get("/uploads/list/").status_code == 302
 
 
-def test_the_page_offers_an_uploader_bound_to_a_signed_policy(browser, owner):
-    response = browser.get("/uploads/")
+def test_the_page_offers_an_uploader_bound_to_a_signed_policy(owner_client, owner):
+    response = owner_client.get("/uploads/")
     page = response.content.decode()
     assert response.status_code == 200
     assert '<label for="library-file">Choose a file to upload</label>' in page
@@ -81,10 +69,10 @@ def test_the_page_offers_an_uploader_bound_to_a_signed_policy(browser, owner):
     assert "No files yet" in page
 
 
-def test_an_unfinished_upload_is_offered_for_resuming(browser, owner):
+def test_an_unfinished_upload_is_offered_for_resuming(owner_client, owner):
     data = padded_mp4(2 * PART + 100)
-    upload_id = half_done(browser, owner, data)
-    page = browser.get("/uploads/").content.decode()
+    upload_id = half_done(owner_client, owner, data)
+    page = owner_client.get("/uploads/").content.decode()
     assert "You have unfinished uploads." in page
     assert "“lesson.mp4”: 49% uploaded" in page
     assert f'action="/uploads/{upload_id}/discard/"' in page
@@ -93,28 +81,32 @@ def test_an_unfinished_upload_is_offered_for_resuming(browser, owner):
     assert f'"partSize": {PART}' in resume.group(1)
 
 
-def test_the_owner_can_discard_an_unfinished_upload_and_nobody_else(browser, owner, make_user):
-    upload_id = half_done(browser, owner, padded_mp4(PART + 100))
+def test_the_owner_can_discard_an_unfinished_upload_and_nobody_else(owner_client, owner, make_user):
+    upload_id = half_done(owner_client, owner, padded_mp4(PART + 100))
     intruder = Client()
     intruder.force_login(make_user(email="other@example.org"))
     assert intruder.post(f"/uploads/{upload_id}/discard/").status_code == 404
     assert Upload.objects.get(pk=upload_id).status == Upload.Status.UPLOADING
 
-    response = browser.post(f"/uploads/{upload_id}/discard/", follow=True)
+    response = owner_client.post(f"/uploads/{upload_id}/discard/", follow=True)
     assert "Discarded the unfinished upload of “lesson.mp4”." in response.content.decode()
     assert Upload.objects.get(pk=upload_id).status == Upload.Status.ABORTED
     assert "You have unfinished uploads." not in response.content.decode()
-    again = browser.post(f"/uploads/{upload_id}/discard/", follow=True)
+    again = owner_client.post(f"/uploads/{upload_id}/discard/", follow=True)
     assert again.status_code == 200  # discarding twice says nothing alarming
 
 
 def test_the_list_shows_status_size_length_and_poster(
-    browser, owner, django_capture_on_commit_callbacks
+    owner_client, owner, django_capture_on_commit_callbacks
 ):
     upload = finished(
-        browser, owner, padded_mp4(PART + 100), "lesson.mp4", django_capture_on_commit_callbacks
+        owner_client,
+        owner,
+        padded_mp4(PART + 100),
+        "lesson.mp4",
+        django_capture_on_commit_callbacks,
     )
-    fragment = browser.get("/uploads/list/").content.decode()
+    fragment = owner_client.get("/uploads/list/").content.decode()
     assert '<th scope="col">Length</th>' in fragment
     assert ">lesson.mp4</a>" in fragment
     assert "Uploaded" in fragment
@@ -125,7 +117,7 @@ def test_the_list_shows_status_size_length_and_poster(
     assert upload.poster_key
 
 
-def test_the_list_polls_while_a_file_is_being_checked_and_shows_rejections(browser, owner):
+def test_the_list_polls_while_a_file_is_being_checked_and_shows_rejections(owner_client, owner):
     Upload.objects.create(
         owner=owner,
         key="uploads/x/a.mp4",
@@ -147,17 +139,17 @@ def test_the_list_polls_while_a_file_is_being_checked_and_shows_rejections(brows
         status=Upload.Status.FAILED,
         status_message="Only videos can be uploaded here.",
     )
-    fragment = browser.get("/uploads/list/").content.decode()
+    fragment = owner_client.get("/uploads/list/").content.decode()
     assert "every 3s" in fragment
     assert "Uploaded; checking the file" in fragment
     assert "Rejected</span>: Only videos can be uploaded here." in fragment
 
 
 def test_files_are_served_only_through_fresh_signed_urls(
-    browser, owner, django_capture_on_commit_callbacks, make_user
+    owner_client, owner, django_capture_on_commit_callbacks, make_user
 ):
     data = padded_mp4(PART + 100)
-    upload = finished(browser, owner, data, "lesson.mp4", django_capture_on_commit_callbacks)
+    upload = finished(owner_client, owner, data, "lesson.mp4", django_capture_on_commit_callbacks)
     url = selectors.file_url(upload, "download")
     anonymous = Client()
     whole = anonymous.get(url)

@@ -1,14 +1,20 @@
 """The public HTTP API: one NinjaAPI, one router per app."""
 
-from ninja import NinjaAPI
-
 from microcred.catalog.api import router as catalog_router
 
-api = NinjaAPI(
+from .docs import LocalSwagger
+from .errors import ErrorDocumentingAPI
+
+api = ErrorDocumentingAPI(
     title="microcred API",
     version="1.0.0",
-    description="Read the micro-credential catalog; later versions add earning and assessing.",
+    description=(
+        "Read the micro-credential catalog, earn (attempts, evidence uploads, submissions, "
+        "decisions) and assess. Every error answers with an ApiError body: "
+        '{"detail": ..., "code": ..., "errors": [{"field": ..., "message": ...}]}.'
+    ),
     urls_namespace="api-1.0.0",
+    docs=LocalSwagger(),
 )
 api.add_router("/catalog/", catalog_router)
 api.add_router("/credentials/", "microcred.credentials.api.router")

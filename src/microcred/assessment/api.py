@@ -8,7 +8,7 @@ or organization. Another assessor's assignment answers 404, like a missing one.
 
 # No `from __future__ import annotations`: django-ninja reads these annotations at run time.
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from microcred.api.errors import ApiError, error_body, refusal_body
 from microcred.orgs.api_auth import ApiTokenAuth
 
 from . import selectors, services
@@ -66,8 +67,16 @@ class Annotation(Schema):
 class EvidenceFile(Schema):
     label: str
     media: str
-    url: str = Field(description="Works for a few minutes; ask again for a fresh link.")
+    url: str = Field(
+        description="Works for a few minutes; ask again for a fresh link. "
+        'Empty unless status is "ready".'
+    )
     poster_url: str
+    status: Literal["ready", "preparing", "unavailable"] = Field(
+        description='"preparing": the copy without the details that could name the earner is '
+        'being made, ask again in a few minutes; "unavailable": none could be made.'
+    )
+    message: str = Field(description='Why there is no link, in plain language; "" when ready.')
     annotations: list[Annotation]
 
 
@@ -106,11 +115,6 @@ class DeclineIn(Schema):
     reason: str = Field(max_length=200)
 
 
-class Problem(Schema):
-    detail: str
-    errors: dict[str, list[str]] = {}
-
-
 def _row(row: selectors.QueueRow) -> dict[str, Any]:
     return {
         "id": row.assignment_id,
@@ -133,8 +137,7 @@ def _own(request: HttpRequest, pk: int) -> Assignment:
 
 
 def _refusal(exc: ValidationError) -> Status:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {}
-    return Status(422, {"detail": " ".join(exc.messages), "errors": errors})
+    return Status(422, refusal_body(422, exc, code="refused"))
 
 
 @router.get("/assignments", response=list[AssignmentRow], summary="My assignments")
@@ -157,6 +160,8 @@ def assignment_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
                     "media": f.media,
                     "url": f.url,
                     "poster_url": f.poster_url,
+                    "status": f.status,
+                    "message": f.message,
                     "annotations": [
                         {"seconds": a["seconds"], "note": a["note"], "component_id": a["component"]}
                         for a in f.annotation_data()
@@ -197,7 +202,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 @router.post(
     "/assignments/{pk}/score",
-    response={201: ScoreOut, 403: Problem, 422: Problem},
+    response={201: ScoreOut, 403: ApiError, 422: ApiError},
     summary="Submit the score",
 )
 def submit_score(request: HttpRequest, pk: int, payload: ScoreIn) -> Any:
@@ -212,7 +217,7 @@ def submit_score(request: HttpRequest, pk: int, payload: ScoreIn) -> Any:
             minutes_spent=payload.minutes_spent,
         )
     except PermissionDenied as exc:
-        return Status(403, {"detail": str(exc)})
+        return Status(403, error_body(403, str(exc) or "You may not score this assignment."))
     except ValidationError as exc:
         return _refusal(exc)
     return Status(
@@ -222,7 +227,7 @@ def submit_score(request: HttpRequest, pk: int, payload: ScoreIn) -> Any:
 
 @router.post(
     "/assignments/{pk}/decline",
-    response={200: AssignmentRow, 422: Problem},
+    response={200: AssignmentRow, 422: ApiError},
     summary="Decline an assignment",
 )
 def decline(request: HttpRequest, pk: int, payload: DeclineIn) -> Any:

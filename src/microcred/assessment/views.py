@@ -115,10 +115,18 @@ def decline(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("assessment:queue")
 
 
+def _not_in_pool(request: HttpRequest) -> HttpResponse:
+    """What someone without an assessor profile finds on the assessor's own pages, a superuser
+    included (whom every permission passes): what to do, rather than a bare refusal."""
+    return render(request, "assessment/not_in_pool.html", status=403)
+
+
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
-    _require(request, "assessment.view_own_profile")
     profile = selectors.profile_of(request.user)
+    if profile is None:
+        return _not_in_pool(request)
+    _require(request, "assessment.view_own_profile")
     form = ConflictForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -148,6 +156,8 @@ def me(request: HttpRequest) -> HttpResponse:
 @require_POST
 def pause(request: HttpRequest) -> HttpResponse:
     profile = selectors.profile_of(request.user)
+    if profile is None:
+        return _not_in_pool(request)
     _require(request, "assessment.change_own_profile", profile)
     paused = request.POST.get("paused") == "1"
     services.set_paused(profile, paused=paused, actor=request.user)  # type: ignore[arg-type]

@@ -14,7 +14,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from microcred.api.pagination import CheckedPageNumberPagination
 
 from .models import ApprovedUse, MicroCredentialVersion, Stack
 from .search import MAX_QUERY_LENGTH, PAGE_SIZE, CatalogQuery, search
@@ -323,7 +325,7 @@ class FrameworkOut(Schema):
     url_name="catalog_micro_credentials",
     summary="Search published micro-credentials",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(CheckedPageNumberPagination, page_size=PAGE_SIZE)
 def list_micro_credentials(request: HttpRequest, filters: Query[CatalogFilters]) -> Any:
     return search(filters.to_query())
 

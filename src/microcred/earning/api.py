@@ -3,8 +3,12 @@ add a note on video, submit, withdraw, read decisions. Session auth (with CSRF) 
 API token (Bearer), and the same services and selectors as the pages, so both refuse the same
 things with the same words.
 
-Someone else's attempt answers 404, like a missing one. Refusals answer 400 with
-{"detail": "<plain-language message>"}.
+Someone else's attempt answers 404, like a missing one. Refusals answer 400 (409 when the
+attempt's state forbids it) with the API's one error body (microcred.api.errors.ApiError).
+
+Evidence files go up through the same multipart protocol as the upload page
+(/uploads/api/, bearer tokens accepted): `upload_policy` hands a client the signed policy
+the page would carry, then the finished upload is attached with `attach_upload`.
 """
 
 # No `from __future__ import annotations`: django-ninja reads these annotations at run time.
@@ -17,15 +21,18 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from microcred.api.errors import ApiHttpError
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
 from microcred.orgs.api_auth import ApiTokenAuth
 
 from . import selectors, services
 from .models import Artifact, Attempt, Submission, Upload
+from .uploads.policy import POLICY_MAX_AGE_SECONDS
 
 router = Router(tags=["earning"], auth=[ApiTokenAuth(), django_auth])
 
@@ -112,12 +119,38 @@ class AnnotationIn(Schema):
     note: str = Field(max_length=2000)
 
 
+class ComponentFeedbackOut(Schema):
+    title: str = Field(description="The rubric component.")
+    points: int
+    max_points: int
+    feedback: str
+
+
 class DecisionOut(Schema):
+    """What the attempt page shows the earner about a decision (the same selector builds
+    both); never who the assessor was."""
+
     outcome: str
+    outcome_label: str
+    earned: bool
     band: str
+    band_description: str
     total_points: int
     max_points: int
     overall_feedback: str
+    components: list[ComponentFeedbackOut] = Field(
+        description="Per rubric component: points and the assessor's feedback."
+    )
+    decided_at: datetime
+
+
+class UploadPolicyOut(Schema):
+    policy: str = Field(description="Send as “policy” when creating the upload.")
+    expires_in_seconds: int
+    allowed_types: list[str] = Field(description="Checked by the file's content, not its name.")
+    max_bytes: int
+    create_url: str = Field(description="POST here to start a multipart upload.")
+    attach_url: str = Field(description='POST {"upload": id} here once it is complete.')
 
 
 class SubmissionOut(Schema):
@@ -180,15 +213,7 @@ def _annotation_out(annotation: Any) -> AnnotationOut:
 
 def _submission_out(submission: Submission) -> SubmissionOut:
     feedback = selectors.feedback_for(submission)
-    decision = None
-    if feedback is not None:
-        decision = DecisionOut(
-            outcome=feedback.outcome,
-            band=feedback.band,
-            total_points=feedback.total_points,
-            max_points=feedback.max_points,
-            overall_feedback=feedback.overall_feedback,
-        )
+    decision = None if feedback is None else DecisionOut.model_validate(feedback)
     return SubmissionOut(
         number=submission.number,
         status=submission.status,
@@ -239,12 +264,68 @@ def save_text(
     return TextOut(words=selectors.word_count(payload.text))
 
 
-@router.post("/attempts/{attempt_id}/parts/{requirement_id}/files", response={201: ArtifactOut})
+@router.post(
+    "/attempts/{attempt_id}/parts/{requirement_id}/upload-policy",
+    response={201: UploadPolicyOut},
+    summary="Get an upload policy for a file part",
+)
+def upload_policy(
+    request: HttpRequest, attempt_id: UUID, requirement_id: int
+) -> Status[UploadPolicyOut]:
+    """The signed policy the upload page carries, for an API client: what this part accepts.
+
+    Then speak the multipart protocol with the same token: `POST create_url` with
+    {"policy", "filename", "type", "size", "partSize"} (answers {"uploadId"}); for each part
+    `GET /uploads/api/{uploadId}/parts/{n}/sign/` and `PUT` the bytes to the "url" it
+    answers; `POST /uploads/api/{uploadId}/complete/` with {"parts": [{"PartNumber",
+    "ETag"}]}; then `POST attach_url` with {"upload": uploadId}. Parts are at least 5 MiB
+    except the last."""
+    attempt = selectors.attempt_for(request.user, attempt_id, perm="earning.change_attempt")
+    requirement = _requirement(attempt, requirement_id)
+    item = next(i for i in selectors.portfolio(attempt).items if i.requirement == requirement)
+    # The same conditions under which the attempt page offers the uploader.
+    if item.takes_text:
+        raise HttpError(400, f"“{requirement.title}” takes text, not files.")
+    if attempt.status not in Attempt.EDITABLE:
+        raise ApiHttpError(
+            409,
+            f"This attempt is {attempt.get_status_display().lower()}; its evidence cannot "
+            "change now.",
+            code="not_editable",
+        )
+    if not item.room_for_files:
+        raise ApiHttpError(
+            409,
+            f"“{requirement.title}” already has its {requirement.max_files} file(s): remove "
+            "one before adding another.",
+            code="no_room",
+        )
+    policy = selectors.upload_policy(requirement)
+    return Status(
+        201,
+        UploadPolicyOut(
+            policy=policy.token(request.user),
+            expires_in_seconds=POLICY_MAX_AGE_SECONDS,
+            allowed_types=list(policy.allowed_types),
+            max_bytes=policy.max_bytes,
+            create_url=request.build_absolute_uri(reverse("uploads:create")),
+            attach_url=request.build_absolute_uri(
+                reverse("api-1.0.0:earning_attach_upload", args=[attempt.uuid, requirement.pk])
+            ),
+        ),
+    )
+
+
+@router.post(
+    "/attempts/{attempt_id}/parts/{requirement_id}/files",
+    response={201: ArtifactOut},
+    url_name="earning_attach_upload",
+)
 @refusals
 def attach_upload(
     request: HttpRequest, attempt_id: UUID, requirement_id: int, payload: AttachIn
 ) -> Status[ArtifactOut]:
-    """Attach a finished upload (see /uploads/api/) to a file part."""
+    """Attach a finished upload (see "Get an upload policy for a file part") to a file part."""
     attempt = _attempt(request, attempt_id)
     requirement = _requirement(attempt, requirement_id)
     upload = Upload.objects.filter(pk=payload.upload, owner=request.user).first()

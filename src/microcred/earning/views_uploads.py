@@ -2,7 +2,9 @@
 part endpoint of the local-disk backend, signed file downloads, and the upload page.
 
 Views only translate HTTP to the services in uploads/ and back. JSON errors always look like
-{"error": "<what to do, in plain words>", "code": "<machine-readable>"}.
+{"error": "<what to do, in plain words>", "code": "<machine-readable>"} (plus "detail" and
+"errors", the API's error shape). The JSON endpoints take the browser's session (with its
+CSRF token) or a personal API token (`Authorization: Bearer ...`).
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import storages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from microcred.orgs.tokens import bearer_secret, user_for_secret
+
+from . import user_files
 from .durations import format_duration
 from .models import Upload
 from .uploads import selectors, services
 from .uploads.errors import UploadError
-from .uploads.local import check_file_signature
+from .uploads.local import check_file_signature, socket_body
 from .uploads.policy import GiB, UploadPolicy
-from .uploads.serving import ranged_file_response
 from .uploads.widget import uploader_context
 
 # The "try it" page takes any evidence kind the catalog knows.
@@ -42,23 +45,40 @@ _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
 
 def _error(message: str, status: int, code: str) -> JsonResponse:
-    return JsonResponse({"error": message, "code": code}, status=status)
+    # "error" for the uploader script; "detail" and "errors" make the same body the API's one
+    # error shape (microcred.api.errors.ApiError), for clients that use a token.
+    body = {"error": message, "detail": message, "code": code, "errors": []}
+    return JsonResponse(body, status=status)
 
 
 def json_api(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in users only, CSRF checked like any form, every failure answered in JSON."""
+    """Signed-in users (a session, or a personal API token as for /api/v1/) only, every
+    failure answered in JSON. A session's requests are CSRF-checked like any form; a token's
+    are not, since a browser never sends that header on its own."""
 
     @csrf_exempt  # checked below, so a failure is JSON instead of Django's HTML page
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
+        secret = bearer_secret(request)
+        if secret is not None:
+            user = user_for_secret(secret)
+            if user is None:
+                # Presented and wrong or revoked: never fall back to the session's cookie.
+                return _error(
+                    "This API token is not valid or was revoked. Make a new one on your "
+                    "API tokens page.",
+                    401,
+                    "bad_token",
+                )
+            request.user = user
+        elif not request.user.is_authenticated:
             return _error(
                 "You are signed out. Sign in again, then choose the file again to "
                 "continue where it stopped.",
                 401,
                 "signed_out",
             )
-        if _csrf.process_view(request, None, (), {}) is not None:
+        if secret is None and _csrf.process_view(request, None, (), {}) is not None:
             return _error(
                 "This page's security token is out of date. Reload the page and "
                 "choose the file again.",
@@ -144,7 +164,8 @@ def parts(request: HttpRequest, upload_id: UUID) -> HttpResponse:
 def sign_part(request: HttpRequest, upload_id: UUID, number: int) -> HttpResponse:
     upload = selectors.upload_for(request.user, upload_id)
     signed = services.sign_part(upload, number)
-    return JsonResponse({"url": signed.url, "headers": signed.headers})
+    # Absolute, so an API client can PUT to it as it stands (S3's URLs already are).
+    return JsonResponse({"url": request.build_absolute_uri(signed.url), "headers": signed.headers})
 
 
 @require_POST
@@ -169,34 +190,50 @@ def put_part(request: HttpRequest, upload_id: UUID, number: int) -> HttpResponse
     length = request.META.get("CONTENT_LENGTH", "")
     if not length.isdigit():
         return _error("The part must be sent with a Content-Length.", 411, "length_required")
+    # Under gunicorn the part is read from the socket itself, without gunicorn's copies; else
+    # in chunks from the request (Django does not buffer a body it is not asked for).
+    fast = socket_body(request)
     try:
         part = services.receive_part(
             upload_id,
             number,
             expires=request.GET.get("expires", ""),
             signature=request.GET.get("signature", ""),
-            body=request,  # read in chunks: Django does not buffer a body it is not asked for
+            body=fast or request,
             length=int(length),
             content_md5=request.headers.get("Content-MD5", ""),
         )
     except UploadError as exc:
         return _error(exc.message, exc.status, exc.code)
+    finally:
+        if fast is not None:
+            fast.close()
     response = HttpResponse(status=200)
     response["ETag"] = f'"{part.etag}"'
     return response
 
 
 @require_GET
+@user_files.file_view
 def signed_file(request: HttpRequest) -> HttpResponse:
-    """Serve a stored file through a short-lived signed URL (local disk only)."""
+    """Serve a stored file through a short-lived signed URL (local disk only), the way every
+    user file is served: an uploaded SVG or HTML page downloads and never runs here."""
     key, content_type, name, expires, signature = (
         request.GET.get(k, "") for k in ("key", "type", "name", "expires", "signature")
     )
     try:
         check_file_signature(key, content_type, name, expires, signature)
     except UploadError as exc:
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
-    return ranged_file_response(request, storages["default"], key, content_type, name)
+        return user_files.refusal(exc.message, exc.status)
+    # A download link names the file; a "view" link does not, and should its type download
+    # after all, the key's own name will do.
+    return user_files.serve(
+        request,
+        key=key,
+        content_type=content_type,
+        filename=name or key.rsplit("/", 1)[-1],
+        download=bool(name),
+    )
 
 
 @login_required
@@ -221,7 +258,9 @@ def upload_list(request: HttpRequest) -> HttpResponse:
 
 
 def _list_context(request: HttpRequest) -> dict[str, Any]:
-    uploads = list(selectors.uploads_of(request.user).exclude(status=Upload.Status.UPLOADING))
+    # Unfinished uploads are listed too, with a way to discard them: they count towards the
+    # person's quota, which sends people here when it is full.
+    uploads = list(selectors.uploads_of(request.user))
     rows = [
         {
             "upload": u,

@@ -13,12 +13,20 @@ from django.http import HttpRequest
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from .tokens import user_for_secret
+from .tokens import bearer_secret, user_for_secret
 
 
 class ApiTokenAuth(HttpBearer):
     """A token stands for its user: endpoints read `request.user`, as with a session. No CSRF
     check applies, since a browser never sends this header on its own."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        # The header is read as every other route that takes a token reads it (ninja's own
+        # reading is replaced); HttpBearer stays the base for the OpenAPI security scheme.
+        secret = bearer_secret(request)
+        if secret is None:
+            return None  # no token: the session is tried next
+        return self.authenticate(request, secret)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = user_for_secret(token)

@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import ApiToken, User
@@ -69,8 +70,21 @@ def revoke_token(token: ApiToken, *, actor: Any) -> ApiToken:
     return locked
 
 
+def bearer_secret(request: HttpRequest) -> str | None:
+    """The secret of the request's `Authorization: Bearer ...` header ("" for an empty one),
+    or None when it carries no bearer header. The one reading of that header, for the API's
+    authentication and the plain views that also take a token (uploads, evidence files);
+    here rather than in api_auth, so those views need not load ninja."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return secret.strip()
+
+
 def user_for_secret(secret: str) -> User | None:
     """The active person an unrevoked token acts for, or None; notes when it was used."""
+    if not secret:
+        return None
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=digest(secret), revoked_at__isnull=True, user__is_active=True)

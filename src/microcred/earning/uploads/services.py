@@ -14,9 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
 from ..models import Upload
@@ -32,6 +36,8 @@ logger = logging.getLogger(__name__)
 Status = Upload.Status
 # A completion that has not finished in this time died with its process; it may be retried.
 ASSEMBLY_TIMEOUT = timedelta(minutes=15)
+# Uploads that still reserve storage and count towards their owner's quota.
+OPEN_STATUSES = (Status.UPLOADING, Status.ASSEMBLING)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ def create_upload(
             code="too_large",
         )
     check_part_plan(size, part_size)
+    # Idle uploads are discarded before counting: an abandoned one should not hold a place.
+    clean_abandoned_uploads(timedelta(days=settings.UPLOAD_ABANDONED_DAYS), owner=user)
     backend = default_backend()
     upload = Upload(
         owner=user,
@@ -83,9 +91,42 @@ def create_upload(
     # to whoever opens them, and blind assessors must not learn who or which school sent it.
     extension = posixpath.splitext(safe_name)[1].lower()[:10]
     upload.key = f"uploads/{upload.pk}/original{extension}"
-    upload.backend_upload_id = backend.start(upload)
-    upload.save()
+    with transaction.atomic():
+        # Locking the owner's row makes two uploads started at once count each other.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        _check_open_quota(user, filename, size)
+        upload.backend_upload_id = backend.start(upload)
+        upload.save()
     return upload
+
+
+def _check_open_quota(user: Any, filename: str, size: int) -> None:
+    """Unfinished uploads reserve storage (S3 keeps their parts until they are completed or
+    aborted), so each person may have only so many at once, and so many bytes between them."""
+    open_uploads = Upload.objects.filter(owner=user, status__in=OPEN_STATUSES)
+    totals = open_uploads.aggregate(count=Count("pk"), reserved=Sum("size"))
+    count, reserved = totals["count"], totals["reserved"] or 0
+    where = reverse("uploads:new")
+    what_to_do = (
+        f"Finish or discard unfinished uploads on your files page ({where}), then choose "
+        "the file again."
+    )
+    if count >= settings.UPLOAD_MAX_OPEN:
+        raise UploadError(
+            f"You already have {count} unfinished uploads, the most one person may have at "
+            f"once. {what_to_do}",
+            status=429,
+            code="upload_quota",
+        )
+    if reserved + size > settings.UPLOAD_MAX_OPEN_BYTES:
+        raise UploadError(
+            f"Your unfinished uploads already hold {filesizeformat(reserved)}; “{filename}” "
+            f"({filesizeformat(size)}) would pass the limit of "
+            f"{filesizeformat(settings.UPLOAD_MAX_OPEN_BYTES)} for unfinished uploads. "
+            f"{what_to_do}",
+            status=429,
+            code="upload_quota",
+        )
 
 
 def _require_open(upload: Upload) -> None:
@@ -275,12 +316,13 @@ def abort_upload(upload: Upload, *, reason: str = "") -> Upload:
     return upload
 
 
-def clean_abandoned_uploads(older_than: timedelta) -> int:
-    """Discard uploads with no activity for `older_than`; returns how many."""
+def clean_abandoned_uploads(older_than: timedelta, *, owner: Any = None) -> int:
+    """Discard uploads (of `owner` alone, when given) with no activity for `older_than`;
+    returns how many."""
     cutoff = timezone.now() - older_than
-    stale = Upload.objects.filter(
-        status__in=[Status.UPLOADING, Status.ASSEMBLING], updated_at__lt=cutoff
-    )
+    stale = Upload.objects.filter(status__in=OPEN_STATUSES, updated_at__lt=cutoff)
+    if owner is not None:
+        stale = stale.filter(owner=owner)
     days = older_than.days
     count = 0
     for upload in stale.iterator():
