@@ -7,7 +7,12 @@
 // requests carry the CSRF header and our error messages reach the person.
 //
 // Usage: render earning/uploads/_uploader.html, load this module; every [data-uploader]
-// element mounts itself. mountUploader(element, options) does it by hand and returns Uppy.
+// element mounts itself. mountUploader(element, options) does it by hand; its `ready()`
+// loads Uppy and resolves to it.
+//
+// Uppy (590 KB, about 170 KB compressed) is fetched only when the person heads for the file
+// chooser (focus, pointer) or picks a file, never with the page: most visits to a page that
+// can upload do not upload, and this module alone is a few KB.
 // On success the element dispatches "upload:complete" (detail: {uploadId, name}) and the
 // body gets "uploads-changed".
 
@@ -195,10 +200,56 @@ function readOptions (element) {
   }
 }
 
-export async function mountUploader (element, options = {}) {
+export function mountUploader (element, options = {}) {
   const opts = { ...readOptions(element), ...options }
-  const { Uppy, AwsS3 } = await import(opts.uppyModule)
   const ui = bindView(element)
+  let loading = null
+  let loaded = null
+  const ready = () => {
+    loading ??= import(opts.uppyModule).then((modules) => {
+      loaded = startUppy(element, opts, ui, modules)
+      return loaded
+    })
+    // A failed fetch (a dropped connection) is tried again on the next attempt.
+    loading.catch(() => { loading = null })
+    return loading
+  }
+  const preload = () => { ready().catch(() => {}) }
+  ui.input.addEventListener('focus', preload, { once: true })
+  ui.input.addEventListener('pointerdown', preload, { once: true })
+
+  ui.input.addEventListener('change', async () => {
+    const [file] = ui.input.files
+    ui.input.value = ''
+    if (!file) return
+    ui.error('')
+    if (file.size === 0) {
+      ui.error(`“${file.name}” is empty. Choose another file.`)
+      return
+    }
+    if (file.size > opts.maxBytes) {
+      ui.error(`“${file.name}” is ${formatBytes(file.size)}; files here can be at most ${formatBytes(opts.maxBytes)}.`)
+      return
+    }
+    let uploader
+    // Seen on a slow connection only: Uppy has usually arrived since the chooser got focus.
+    if (!loaded) ui.status(`Preparing the upload of “${file.name}”.`)
+    try {
+      uploader = await ready()
+    } catch (err) {
+      console.error(err)
+      ui.error('The uploader could not start. Check your connection and choose the file again.')
+      return
+    }
+    uploader.start(file)
+  })
+
+  ui.input.disabled = false
+  return { ready: () => ready().then(({ uppy }) => uppy) }
+}
+
+// Uppy and its AWS S3 plugin, wired to our endpoints and to the component's view.
+function startUppy (element, opts, ui, { Uppy, AwsS3 }) {
   const api = new UploadApi(opts.api, opts.csrfToken)
   const started = new Map() // Uppy file id -> {uploadId, key} on our server
   const resumedPartSizes = new WeakMap() // File -> part size its earlier upload used
@@ -260,21 +311,9 @@ export async function mountUploader (element, options = {}) {
     uppy.retryUpload(fileId)
   }
 
-  ui.input.addEventListener('change', () => {
-    const [file] = ui.input.files
-    ui.input.value = ''
-    if (!file) return
-    ui.error('')
+  const start = (file) => {
     if (current && uppy.getFile(current)) {
       ui.error(`“${uppy.getFile(current).name}” is still uploading. Wait for it to finish or cancel it first.`)
-      return
-    }
-    if (file.size === 0) {
-      ui.error(`“${file.name}” is empty. Choose another file.`)
-      return
-    }
-    if (file.size > opts.maxBytes) {
-      ui.error(`“${file.name}” is ${formatBytes(file.size)}; files here can be at most ${formatBytes(opts.maxBytes)}.`)
       return
     }
     current = uppy.addFile({ name: file.name, type: file.type, data: file, source: 'input' })
@@ -289,7 +328,7 @@ export async function mountUploader (element, options = {}) {
     }
     ui.begin(file, note)
     uppy.upload()
-  })
+  }
 
   ui.pause.addEventListener('click', () => {
     if (current) uppy.pauseResume(current)
@@ -361,14 +400,7 @@ export async function mountUploader (element, options = {}) {
     if (file?.error) retry(file.id)
   })
 
-  ui.input.disabled = false
-  return uppy
+  return { uppy, start }
 }
 
-for (const element of document.querySelectorAll('[data-uploader]')) {
-  mountUploader(element).catch((err) => {
-    const line = element.querySelector('[data-role="error"]')
-    if (line) line.textContent = 'The uploader could not start. Reload the page to try again.'
-    console.error(err)
-  })
-}
+for (const element of document.querySelectorAll('[data-uploader]')) mountUploader(element)
