@@ -25,3 +25,6 @@ class CatalogConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_repair_fulltext, sender=self)
+        # Connects the signals that retire cached search pages when the catalog changes, in
+        # every process that writes (workers and commands too, not only those serving pages).
+        from . import search  # noqa: F401

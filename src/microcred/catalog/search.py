@@ -16,31 +16,40 @@ Full-text search differs by database, and this module is the only place that kno
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, F, FloatField, Q, QuerySet, Value
+from django.db.models import Count, F, FloatField, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db.models.functions import Cast, Lower
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from microcred.orgs.models import Organization
 
 from .models import (
+    Approval,
     ApprovedUse,
     GradeBand,
+    MicroCredential,
     MicroCredentialVersion,
     Stack,
     StandardFramework,
     StandardItem,
     Subject,
 )
-from .selectors import with_listing_parts
+from .selectors import PUBLIC_STATUSES, with_listing_parts
+
+if TYPE_CHECKING:
+    from django.contrib.postgres.search import SearchVector
 
 PUBLISHED = MicroCredentialVersion.Status.PUBLISHED
 PAGE_SIZE = 20
@@ -140,6 +149,10 @@ _PG_CONFIG = "english"
 
 
 def _pg_document() -> SearchVector:
+    # django.contrib.postgres is imported on the PostgreSQL path only: it loads psycopg, which
+    # a process on SQLite never needs (issue 8, a lighter web process).
+    from django.contrib.postgres.search import SearchVector
+
     # Must stay identical to the GIN index expression created in migration 0003; the test
     # suite checks on PostgreSQL that the planner uses that index.
     return SearchVector("title", config=_PG_CONFIG, weight="A") + SearchVector(
@@ -163,6 +176,8 @@ def text_match(
     """Keep the versions matching `text`; with `ranked`, annotate `rank` (higher is better)."""
     vendor = connections[qs.db].vendor
     if vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank  # see _pg_document
+
         query = SearchQuery(text, config=_PG_CONFIG, search_type="websearch")
         qs = qs.alias(document=_pg_document()).filter(document=query)
         rank: Any = SearchRank(_pg_document(), query)
@@ -302,8 +317,6 @@ class Facet:
 
 # Every value a filter offers, as (value, label, group), in display order.
 Choices = list[tuple[str, str, str]]
-# How many of the given versions have each value, as (value, count) pairs.
-Counts = Iterable[tuple[Any, int]]
 Versions = QuerySet[MicroCredentialVersion]
 
 
@@ -314,16 +327,33 @@ class FilterSpec:
     multiple: bool
     narrow: Callable[[tuple[str, ...]], Q]
     choices: Callable[[], Choices]
-    # Counts group the versions themselves, with every condition in one WHERE clause, so the
-    # full-text index serves them (a per-option subquery left PostgreSQL scanning every row).
-    count: Callable[[Versions], Counts]
+    # Counts group the versions themselves by the value at `path`, with every condition in one
+    # WHERE clause, so the full-text index serves them (a per-option subquery left PostgreSQL
+    # scanning every row). `within` narrows the versions counted (current approvals only...);
+    # `distinct` counts a version once when it reaches one value twice (two aligned standards
+    # of one framework).
+    path: str
+    distinct: bool = False
+    within: Callable[[Versions], Versions] | None = None
+    # Values come back as text; UUIDs in the database's own spelling (SQLite stores 32 hex
+    # digits), which `normalize` turns into the spelling the choices use.
+    normalize: Callable[[str], str] = str
 
-    def facet(self, query: CatalogQuery, matching: Versions) -> Facet:
+    def counting(self, versions: Versions) -> QuerySet[Any]:
+        """(facet name, value, count) rows: one branch of `count_matches`' query."""
+        if self.within is not None:
+            versions = self.within(versions)
+        return (
+            versions.order_by()
+            .values(facet=Value(self.name), value=Cast(self.path, output_field=TextField()))
+            .annotate(n=Count("pk", distinct=self.distinct))
+        )
+
+    def facet(self, query: CatalogQuery, choices: Choices, counts: Mapping[str, int]) -> Facet:
         chosen = set(getattr(query, self.name))
-        counts = {str(value): n for value, n in self.count(matching.order_by()) if value}
         options = [
             Option(value, label, counts.get(value, 0), value in chosen, group)
-            for value, label, group in self.choices()
+            for value, label, group in choices
         ]
         return Facet(self.name, self.label, self.multiple, options)
 
@@ -332,10 +362,8 @@ def _fixed(choices: list[tuple[str, str]]) -> Callable[[], Choices]:
     return lambda: [(value, label, "") for value, label in choices]
 
 
-def _by(path: str, *, distinct: bool = False) -> Callable[[Versions], Counts]:
-    """Count versions by the value at `path` (distinct when one version can reach the same
-    value twice, such as two aligned standards of one framework)."""
-    return lambda versions: versions.values_list(path).annotate(n=Count("pk", distinct=distinct))
+def _uuid_text(value: str) -> str:
+    return str(uuid.UUID(value))
 
 
 def _grade_band_choices() -> Choices:
@@ -371,19 +399,6 @@ def _standard_choices() -> Choices:
     return [(str(i.identifier), str(i), i.framework.title) for i in items]
 
 
-def _stack_counts(versions: Versions) -> Counts:
-    in_stacks = versions.filter(
-        micro_credential__stack_memberships__stack__status=Stack.Status.PUBLISHED
-    )
-    return _by("micro_credential__stack_memberships__stack__slug")(in_stacks)
-
-
-def _use_counts(versions: Versions) -> Counts:
-    # Several recognizers may approve one version for the same use: count the version once.
-    approved = versions.filter(approvals__withdrawn_at__isnull=True)
-    return _by("approvals__use", distinct=True)(approved)
-
-
 FILTERS: list[FilterSpec] = [
     FilterSpec(
         "grade_band",
@@ -391,7 +406,7 @@ FILTERS: list[FilterSpec] = [
         True,
         lambda values: _having(grade_bands__code__in=values),
         _grade_band_choices,
-        _by("grade_bands__code"),
+        "grade_bands__code",
     ),
     FilterSpec(
         "subject",
@@ -399,7 +414,7 @@ FILTERS: list[FilterSpec] = [
         True,
         lambda values: _having(subjects__code__in=values),
         _subject_choices,
-        _by("subjects__code"),
+        "subjects__code",
     ),
     FilterSpec(
         "difficulty",
@@ -407,7 +422,7 @@ FILTERS: list[FilterSpec] = [
         True,
         lambda values: Q(difficulty__in=values),
         _fixed(MicroCredentialVersion.Difficulty.choices),
-        _by("difficulty"),
+        "difficulty",
     ),
     FilterSpec(
         "use",
@@ -415,7 +430,10 @@ FILTERS: list[FilterSpec] = [
         True,
         lambda values: _having(approvals__use__in=values, approvals__withdrawn_at__isnull=True),
         _fixed(ApprovedUse.choices),
-        _use_counts,
+        "approvals__use",
+        # Several recognizers may approve one version for the same use: count the version once.
+        distinct=True,
+        within=lambda versions: versions.filter(approvals__withdrawn_at__isnull=True),
     ),
     FilterSpec(
         "provider",
@@ -423,7 +441,7 @@ FILTERS: list[FilterSpec] = [
         False,
         lambda values: Q(micro_credential__provider__slug__in=values),
         _provider_choices,
-        _by("micro_credential__provider__slug"),
+        "micro_credential__provider__slug",
     ),
     FilterSpec(
         "stack",
@@ -434,7 +452,10 @@ FILTERS: list[FilterSpec] = [
             micro_credential__stack_memberships__stack__status=Stack.Status.PUBLISHED,
         ),
         _stack_choices,
-        _stack_counts,
+        "micro_credential__stack_memberships__stack__slug",
+        within=lambda versions: versions.filter(
+            micro_credential__stack_memberships__stack__status=Stack.Status.PUBLISHED
+        ),
     ),
     FilterSpec(
         "framework",
@@ -442,7 +463,9 @@ FILTERS: list[FilterSpec] = [
         False,
         lambda values: _having(alignments__standard_item__framework__identifier__in=_uuids(values)),
         _framework_choices,
-        _by("alignments__standard_item__framework__identifier", distinct=True),
+        "alignments__standard_item__framework__identifier",
+        distinct=True,
+        normalize=_uuid_text,
     ),
     FilterSpec(
         "standard",
@@ -450,10 +473,164 @@ FILTERS: list[FilterSpec] = [
         False,
         lambda values: _having(alignments__standard_item__identifier__in=_uuids(values)),
         _standard_choices,
-        _by("alignments__standard_item__identifier"),
+        "alignments__standard_item__identifier",
+        normalize=_uuid_text,
     ),
 ]
 assert [spec.name for spec in FILTERS] == list(FILTER_NAMES), "one FilterSpec per filter"
+FILTERS_BY_NAME = {spec.name: spec for spec in FILTERS}
+
+
+# ---------------------------------------------------------------------------- caching
+# The catalog changes when something is published, retired, approved or renamed: rarely, next
+# to how often it is read. What the search page derives from it (the filters' choices, whole
+# rendered result pages) is kept in each process's memory, under a *generation* token kept in
+# the shared default cache. Every write the public catalog shows starts a new generation (the
+# signal receivers below), so every process stops using what it kept: this one at once, the
+# others within TOKEN_SECONDS.
+#
+# Why memory plus a token, rather than the choices themselves in the default cache: that cache
+# is a database table unless Redis is configured, so reading the lists from it would cost the
+# same round trips as reading them from their tables; one small read of the token (at most once
+# a second per process outside transactions) is the only round trip left. With the database
+# cache the token is written in the writer's transaction, so it changes exactly when the data
+# does (and reverts with it on a rollback: the entries kept under the abandoned token are
+# simply never asked for again). It is written again on commit for caches outside the
+# database, so no process keeps what it read before the commit.
+# Writes that bypass model signals (QuerySet.update, bulk_create, raw SQL) are not seen: every
+# kept entry also expires after LOCAL_SECONDS, which bounds how stale such a write leaves it.
+GENERATION_KEY = "microcred:catalog:generation"
+LOCAL_SECONDS = 300.0
+
+
+class LocalCache:
+    """A bounded, thread-safe, in-process LRU store whose entries expire after `seconds`."""
+
+    def __init__(self, size: int, seconds: float = LOCAL_SECONDS) -> None:
+        self.size = size
+        self.seconds = seconds
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def set(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_choices = LocalCache(size=4)
+
+
+# The token as this process last read it, and until when (monotonic clock) it may be used
+# without asking the shared cache again: one round trip a second per process rather than one per
+# page. Only read outside transactions, so a token that a rollback may take back is never kept.
+TOKEN_SECONDS = 1.0
+_token: tuple[float, str] | None = None
+
+
+def catalog_generation() -> str:
+    """The current generation token; a new one when the shared cache has none (first use, or
+    evicted): nothing kept under an earlier token is used again. Another process's change is
+    seen within TOKEN_SECONDS; this process's own, at once."""
+    global _token
+    kept = _token
+    outside = not transaction.get_connection().in_atomic_block
+    if outside and kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    token = cache.get(GENERATION_KEY)
+    if token is None:
+        token = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, token, timeout=None):
+            token = cache.get(GENERATION_KEY) or token
+    if outside:
+        _token = (time.monotonic() + TOKEN_SECONDS, str(token))
+    return str(token)
+
+
+def _new_generation() -> None:
+    global _token
+    _token = None
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def catalog_changed() -> None:
+    """Start a new generation now (seen inside the writer's transaction) and again on commit."""
+    _new_generation()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_new_generation)
+
+
+def _changed(**kwargs: Any) -> None:
+    catalog_changed()
+
+
+def _version_changed(instance: MicroCredentialVersion, **kwargs: Any) -> None:
+    # Drafts and versions in vetting are not in the public catalog; a version enters it (and
+    # leaves it) by a save in a public status (published, then superseded or retired).
+    if instance.status in PUBLIC_STATUSES:
+        catalog_changed()
+
+
+def _tags_changed(instance: Any, action: str, **kwargs: Any) -> None:
+    if not action.startswith("post_"):
+        return
+    if not isinstance(instance, MicroCredentialVersion) or instance.status in PUBLIC_STATUSES:
+        catalog_changed()
+
+
+def _organization_changed(instance: Organization, **kwargs: Any) -> None:
+    # Only providers' names and slugs appear in the catalog (the provider filter, the cards).
+    if instance.kind == Organization.Kind.PROVIDER:
+        catalog_changed()
+
+
+for _model, _receiver in [
+    (MicroCredentialVersion, _version_changed),
+    (Organization, _organization_changed),
+    (MicroCredential, _changed),
+    (Approval, _changed),
+    (Stack, _changed),
+    (StandardFramework, _changed),
+    (StandardItem, _changed),
+    (GradeBand, _changed),
+    (Subject, _changed),
+]:
+    for _signal in (post_save, post_delete):
+        _signal.connect(_receiver, sender=_model, dispatch_uid=f"catalog-generation-{_model}")
+for _through in (
+    MicroCredentialVersion.grade_bands.through,
+    MicroCredentialVersion.subjects.through,
+):
+    m2m_changed.connect(_tags_changed, sender=_through, dispatch_uid=f"catalog-tags-{_through}")
+# Not watched: stack members and alignments, written with bulk_create (which sends no signal)
+# only while their stack or version is a draft; publishing the stack or version saves it.
+
+
+def filter_choices(generation: str | None = None) -> dict[str, Choices]:
+    """Every filter's choices, by filter name, kept in memory for the catalog's generation."""
+    key = generation or catalog_generation()
+    choices: dict[str, Choices] | None = _choices.get(key)
+    if choices is None:
+        choices = {spec.name: spec.choices() for spec in FILTERS}
+        _choices.set(key, choices)
+    return choices
 
 
 # ---------------------------------------------------------------------------- reads
@@ -481,33 +658,67 @@ def search(query: CatalogQuery) -> QuerySet[MicroCredentialVersion]:
     return with_listing_parts(qs.order_by(*order))
 
 
+_TOTAL = ""  # the facet name of count_matches' row counting the results themselves
+
+
+def count_matches(query: CatalogQuery) -> tuple[dict[str, dict[str, int]], int]:
+    """Every filter's counts by value, each counted with all the *other* filters applied (so a
+    count says how many results that choice would give), and the number of results.
+
+    One query: a UNION ALL of one GROUP BY per filter over its own filtered set, and a count of
+    the results, so the database is asked once, not once per filter.
+    """
+    branches = [spec.counting(matching(query, without=spec.name)) for spec in FILTERS]
+    total = (
+        matching(query)
+        .order_by()
+        .values(facet=Value(_TOTAL), value=Value(""))
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[str, dict[str, int]] = {spec.name: {} for spec in FILTERS}
+    results = 0
+    rows = total.union(*branches, all=True).order_by()  # no ORDER BY from Meta.ordering
+    for name, value, n in rows.values_list("facet", "value", "n"):
+        if name == _TOTAL:
+            results = n
+        elif value:
+            counts[name][FILTERS_BY_NAME[name].normalize(value)] = n
+    return counts, results
+
+
 @dataclass(frozen=True)
 class Filters:
     """The filters as they were applied: the query (without values we could not use), each
-    filter's options with counts, and plain-language notes about the values left out."""
+    filter's options with counts, how many results they give, and plain-language notes about
+    the values left out."""
 
     query: CatalogQuery
     facets: list[Facet]
+    total: int
     ignored: list[str] = field(default_factory=list)
+
+
+def _facets(query: CatalogQuery, choices: Mapping[str, Choices]) -> tuple[list[Facet], int]:
+    counts, total = count_matches(query)
+    found = [spec.facet(query, choices[spec.name], counts[spec.name]) for spec in FILTERS]
+    return found, total
 
 
 def facets(query: CatalogQuery) -> list[Facet]:
     """Every filter's options, each counted with all the *other* filters applied, so a count
     says how many results that choice would give (choices in one group add up)."""
-    return [spec.facet(query, matching(query, without=spec.name)) for spec in FILTERS]
+    return _facets(query, filter_choices())[0]
 
 
-def resolve_filters(query: CatalogQuery) -> Filters:
+def resolve_filters(query: CatalogQuery, *, generation: str | None = None) -> Filters:
     """Counts for the filter sidebar; values that name nothing in the catalog (an old bookmark,
     a hand-edited address) are left out and reported rather than silently matching nothing."""
-    found = facets(query)
+    choices = filter_choices(generation)
     unknown = {
-        facet.name: [v for v in getattr(query, facet.name) if v not in facet.values]
-        for facet in found
+        name: [v for v in getattr(query, name) if v not in {c[0] for c in choices[name]}]
+        for name in FILTER_NAMES
     }
     unknown = {name: values for name, values in unknown.items() if values}
-    if not unknown:
-        return Filters(query, found)
     cleaned = replace(
         query,
         **{
@@ -515,10 +726,11 @@ def resolve_filters(query: CatalogQuery) -> Filters:
             for name, values in unknown.items()
         },
     )
-    labels = {facet.name: facet.label for facet in found}
     notes = [
-        f"{labels[name]}: “{value}” is not one of the choices, so that filter was left out."
+        f"{FILTERS_BY_NAME[name].label}: “{value}” is not one of the choices, so that filter "
+        "was left out."
         for name, values in unknown.items()
         for value in values
     ]
-    return Filters(cleaned, facets(cleaned), notes)
+    found, total = _facets(cleaned, choices)
+    return Filters(cleaned, found, total, notes)
