@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microcred.catalog.models import OutcomeBand, Rubric, RubricComponent
-from microcred.credentials import services as credential_services
 from microcred.earning import services as earning_services
 from microcred.earning.models import Submission
 from microcred.earning.selectors import attempt_members
@@ -490,6 +489,11 @@ def grant_awards(decision: Decision) -> list[Award]:
     """One Award per earner (each active team member) of an earned decision, exactly once."""
     if decision.outcome != Decision.Outcome.EARNED:
         return []
+    # Imported here, not at the top: this module loads with the assessment views in every web
+    # worker, and the credential services bring the signing stack (pyld, lxml, requests,
+    # jsonschema) that only granting an award needs (issue 8).
+    from microcred.credentials import services as credential_services
+
     attempt = decision.submission.attempt
     awards = []
     for member in attempt_members(attempt):

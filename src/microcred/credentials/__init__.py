@@ -42,23 +42,77 @@ Public API::
   tools/vc-reference (tests and benchmark; needs node and a source checkout).
 """
 
-from . import interop
-from .canon import canonicalize, canonicalize_quads
-from .keys import (
-    Ed25519Key,
-    KeyFormatError,
-    KeyResolutionError,
-    ResolvedKey,
-    did_key_for,
-    did_key_verification_method,
-    generate_key,
-    public_key_from_multibase,
-    resolve_offline,
-)
-from .loader import ContextError, UnknownContextError, document_loader
-from .proofs import SigningError, create_proof, sign_credential, verify_proof
-from .rdf import JsonLdProcessingError, UndefinedTermError, check_terms, to_dataset
-from .verification import Check, Status, VerificationReport, verify_credential
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The public names are loaded on first use (PEP 562), not when the package is imported: Django
+# imports this package with the app registry in every process, and the signing stack behind
+# these names (pyld and lxml, requests, cryptography) would otherwise sit in every web worker
+# that never signs or verifies anything (issue 8). `from microcred.credentials import x` still
+# works; it imports the submodule that defines x at that moment.
+_SUBMODULE_OF = {
+    "interop": None,
+    "canonicalize": "canon",
+    "canonicalize_quads": "canon",
+    "Ed25519Key": "keys",
+    "KeyFormatError": "keys",
+    "KeyResolutionError": "keys",
+    "ResolvedKey": "keys",
+    "did_key_for": "keys",
+    "did_key_verification_method": "keys",
+    "generate_key": "keys",
+    "public_key_from_multibase": "keys",
+    "resolve_offline": "keys",
+    "ContextError": "loader",
+    "UnknownContextError": "loader",
+    "document_loader": "loader",
+    "SigningError": "proofs",
+    "create_proof": "proofs",
+    "sign_credential": "proofs",
+    "verify_proof": "proofs",
+    "JsonLdProcessingError": "rdf",
+    "UndefinedTermError": "rdf",
+    "check_terms": "rdf",
+    "to_dataset": "rdf",
+    "Check": "verification",
+    "Status": "verification",
+    "VerificationReport": "verification",
+    "verify_credential": "verification",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SUBMODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    submodule = _SUBMODULE_OF[name]
+    if submodule is None:
+        value: Any = importlib.import_module(f"{__name__}.{name}")
+    else:
+        value = getattr(importlib.import_module(f"{__name__}.{submodule}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+if TYPE_CHECKING:
+    from . import interop
+    from .canon import canonicalize, canonicalize_quads
+    from .keys import (
+        Ed25519Key,
+        KeyFormatError,
+        KeyResolutionError,
+        ResolvedKey,
+        did_key_for,
+        did_key_verification_method,
+        generate_key,
+        public_key_from_multibase,
+        resolve_offline,
+    )
+    from .loader import ContextError, UnknownContextError, document_loader
+    from .proofs import SigningError, create_proof, sign_credential, verify_proof
+    from .rdf import JsonLdProcessingError, UndefinedTermError, check_terms, to_dataset
+    from .verification import Check, Status, VerificationReport, verify_credential
 
 __all__ = [
     "Check",

@@ -6,9 +6,11 @@ of a baked SVG) and as PNG with Pillow (the base of a baked PNG, for sites that 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import Image
 
 SIZE = 256
 BLUE = "#1d4f91"
@@ -45,6 +47,10 @@ def badge_svg(title: str, inside: str = "") -> str:
 
 def badge_png(title: str) -> Image.Image:
     """The same badge as a picture (RGBA, transparent around the circle)."""
+    # Pillow is imported here, not at the top: every credential's SVG badge comes from this
+    # module, and web processes that never bake a PNG should not carry Pillow (issue 8).
+    from PIL import Image, ImageDraw, ImageFont
+
     picture = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 0))
     draw = ImageDraw.Draw(picture)
     centre = SIZE // 2

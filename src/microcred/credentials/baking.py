@@ -19,8 +19,6 @@ import struct
 import zlib
 from typing import Any
 
-from PIL.PngImagePlugin import PngInfo
-
 from .badge import badge_png, badge_svg
 
 KEYWORD = "openbadgecredential"
@@ -41,6 +39,10 @@ def _json(document: dict[str, Any]) -> str:
 
 
 def bake_png(document: dict[str, Any]) -> bytes:
+    # Pillow only when a PNG is baked: un-baking walks chunks by hand, and the forms that import
+    # this module load with every page (issue 8: a lighter web process).
+    from PIL.PngImagePlugin import PngInfo
+
     title = str(document.get("name") or "Micro-credential")
     info = PngInfo()
     info.add_itxt(KEYWORD, _json(document), zip=False)

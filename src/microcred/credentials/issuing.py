@@ -32,7 +32,6 @@ from microcred.orgs.selectors import ancestor_ids
 
 from . import badge
 from .models import StackAward
-from .proofs import xsd_datetime
 from .samples import OB_CONTEXTS, OB_SCHEMA, hashed_email_identity
 
 # VC 2.0, OB 3.0.3, and the OB extensions: they alone define the credentialSchema type
@@ -280,6 +279,10 @@ def _subject(earner: Any, achieved: dict[str, Any], **extra: Any) -> dict[str, A
 def _envelope(
     name: str, subject: dict[str, Any], evidence_entries: list[dict], issuing: Issuing
 ) -> dict[str, Any]:
+    # Imported here: sharing (the credential page, the MFA QR code) imports this module for its
+    # URLs alone, and proofs brings the signing stack (pyld, lxml, requests) (issue 8).
+    from .proofs import xsd_datetime
+
     return {
         "@context": list(CONTEXTS),
         "id": credential_url(issuing.credential_uuid),

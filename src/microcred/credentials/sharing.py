@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.utils.safestring import SafeString, mark_safe
 
 from . import issuing
@@ -43,6 +42,9 @@ def linkedin_url(credential: IssuedCredential) -> str:
 
 def qr_svg(url: str) -> SafeString:
     """A QR code of `url` as inline SVG (medium error correction survives a creased print)."""
+    # segno only when a certificate is drawn, not in every web process (issue 8).
+    import segno
+
     code = segno.make(url, error="m")
     # segno writes only paths and numbers, never text from the URL: safe to mark as markup.
     return mark_safe(code.svg_inline(scale=4, dark="#000", light="#fff"))

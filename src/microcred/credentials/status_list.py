@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -21,7 +21,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from .models import StatusList
-from .verification import Status, VerificationReport
+
+if TYPE_CHECKING:
+    from .verification import Status, VerificationReport
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
 ENTRY_TYPE = "BitstringStatusListEntry"
@@ -125,6 +127,11 @@ def _our_list(url: str) -> StatusList | None:
 
 
 def _check_entry(entry: Any) -> tuple[Status, str]:
+    # Imported here, as in check_status: the public credential documents import this module
+    # for TTL_SECONDS alone, and the verifier brings the signing stack (pyld, lxml, requests)
+    # that only checking a credential needs (issue 8).
+    from .verification import Status
+
     if not isinstance(entry, dict):
         return Status.FAILED, "The credentialStatus entry is not a JSON object."
     kind = entry.get("type")
@@ -173,6 +180,8 @@ def _check_entry(entry: Any) -> tuple[Status, str]:
 
 def check_status(credential: Any, report: VerificationReport) -> None:
     """Add a "status" check per credentialStatus entry of the credential."""
+    from .verification import Status  # not at the top: see _check_entry
+
     entries = credential.get("credentialStatus") if isinstance(credential, dict) else None
     if entries is None:
         report.add(

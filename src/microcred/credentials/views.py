@@ -16,16 +16,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import cache_control
+from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_POST
 
 from microcred.orgs.forms import show_service_errors
 from microcred.orgs.models import Organization
 
-from . import baking, did, issuing, selectors, services, sharing
+# selectors, services, issuing, did, sharing and status_list are imported inside the views that
+# use them: between them they load the signing and verifying stack (pyld, lxml, requests,
+# jsonschema, cryptography), and Django imports this module in every web process when it builds
+# the URL table, including processes that never show a credential (issue 8). baking imports
+# Pillow only when it bakes.
+from . import baking
 from .forms import IssuerProfileForm, RevokeForm, RotateKeyForm, VerifyForm
 from .models import IssuedCredential, IssuerProfile
-from .status_list import TTL_SECONDS
 
 
 def _require(request: HttpRequest, obj: Any) -> None:
@@ -34,6 +38,8 @@ def _require(request: HttpRequest, obj: Any) -> None:
 
 
 def _issuer(slug: str) -> IssuerProfile:
+    from . import selectors
+
     profile = selectors.issuer_with_keys(slug)
     if profile is None:
         raise Http404("No issuer has this address.")
@@ -46,10 +52,22 @@ def _json(document: dict, content_type: str = "application/json") -> JsonRespons
     return response
 
 
+def _cacheable(response: JsonResponse) -> JsonResponse:
+    """Public documents verifiers may cache as long as a status list (what
+    @cache_control(public=True, max_age=TTL_SECONDS) did, without importing status_list, and
+    the verifier behind it, with this module)."""
+    from .status_list import TTL_SECONDS
+
+    patch_cache_control(response, public=True, max_age=TTL_SECONDS)
+    return response
+
+
 # ---------------------------------------------------------------------------- issuers
 
 
 def issuer_list(request: HttpRequest) -> HttpResponse:
+    from . import selectors
+
     managed = selectors.issuers_managed_by(request.user)
     return render(
         request,
@@ -61,6 +79,8 @@ def issuer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def issuer_setup(request: HttpRequest, slug: str) -> HttpResponse:
+    from . import services
+
     organization = get_object_or_404(Organization, slug=slug, kind=Organization.Kind.ISSUER)
     _require(request, organization)
     try:
@@ -76,6 +96,8 @@ def issuer_setup(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def issuer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    from . import did, selectors
+
     profile = _issuer(slug)
     return render(
         request,
@@ -92,6 +114,8 @@ def issuer_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def issuer_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    from . import services
+
     profile = _issuer(slug)
     _require(request, profile)
     form = IssuerProfileForm(
@@ -111,6 +135,8 @@ def issuer_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def key_rotate(request: HttpRequest, slug: str) -> HttpResponse:
+    from . import selectors, services
+
     profile = _issuer(slug)
     _require(request, profile)
     form = RotateKeyForm(request.POST or None)
@@ -136,28 +162,33 @@ def key_rotate(request: HttpRequest, slug: str) -> HttpResponse:
 # ---------------------------------------------------------------------------- documents
 
 
-@cache_control(public=True, max_age=TTL_SECONDS)
 def did_document(request: HttpRequest, slug: str) -> JsonResponse:
-    return _json(selectors.did_document(_issuer(slug)), "application/did+ld+json")
+    from . import selectors
+
+    return _cacheable(_json(selectors.did_document(_issuer(slug)), "application/did+ld+json"))
 
 
-@cache_control(public=True, max_age=TTL_SECONDS)
 def issuer_profile_json(request: HttpRequest, slug: str) -> JsonResponse:
-    return _json(selectors.profile_document(_issuer(slug)), "application/ld+json")
+    from . import selectors
+
+    return _cacheable(_json(selectors.profile_document(_issuer(slug)), "application/ld+json"))
 
 
-@cache_control(public=True, max_age=TTL_SECONDS)
 def status_list(request: HttpRequest, list_uuid: UUID) -> JsonResponse:
+    from . import selectors
+
     found = selectors.status_list(list_uuid)
     if found is None:
         raise Http404("No status list has this address.")
-    return _json(found.credential, "application/vc+ld+json")
+    return _cacheable(_json(found.credential, "application/vc+ld+json"))
 
 
 # ---------------------------------------------------------------------------- verifier
 
 
 def verify(request: HttpRequest) -> HttpResponse:
+    from . import selectors
+
     form = VerifyForm(request.POST or None, request.FILES or None)
     summary = None
     if request.method == "POST" and form.is_valid():
@@ -171,6 +202,8 @@ def verify(request: HttpRequest) -> HttpResponse:
 def _visible_credential(request: HttpRequest, credential_uuid: UUID) -> IssuedCredential:
     """The credential, or 404 for anyone it is hidden from: a private credential's existence
     is not revealed."""
+    from . import selectors
+
     credential = selectors.issued_credential(credential_uuid)
     if credential is None or not request.user.has_perm("credentials.view_credential", credential):
         raise Http404("No credential is shared at this address.")
@@ -178,6 +211,8 @@ def _visible_credential(request: HttpRequest, credential_uuid: UUID) -> IssuedCr
 
 
 def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    from . import issuing, selectors, sharing
+
     credential = _visible_credential(request, credential_uuid)
     state = selectors.credential_state(credential)
     # The Verify button is a GET, so a verified page can be shared as a link.
@@ -210,6 +245,8 @@ def credential_detail(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
 
 
 def credential_certificate(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    from . import selectors, sharing
+
     credential = _visible_credential(request, credential_uuid)
     about = selectors.summary_of(credential)
     context = {
@@ -243,6 +280,8 @@ def credential_json(request: HttpRequest, credential_uuid: UUID) -> JsonResponse
 @login_required
 @require_POST
 def credential_visibility(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    from . import services
+
     credential = _visible_credential(request, credential_uuid)
     if not request.user.has_perm("credentials.change_credential_visibility", credential):
         raise PermissionDenied
@@ -259,6 +298,8 @@ def credential_visibility(request: HttpRequest, credential_uuid: UUID) -> HttpRe
 
 @login_required
 def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpResponse:
+    from . import selectors, services
+
     credential = _visible_credential(request, credential_uuid)
     if not request.user.has_perm("credentials.revoke_credential", credential):
         raise PermissionDenied
@@ -299,6 +340,8 @@ def credential_revoke(request: HttpRequest, credential_uuid: UUID) -> HttpRespon
 @login_required
 def my_record(request: HttpRequest) -> HttpResponse:
     """The signed CLR 2.0 of the signed-in earner's whole record, as a download."""
+    from . import services
+
     record = services.whole_record(request.user)
     if record is None:
         messages.info(
@@ -314,6 +357,8 @@ def my_record(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_credentials(request: HttpRequest) -> HttpResponse:
+    from . import selectors
+
     credentials = [
         (credential, selectors.summary_of(credential), selectors.credential_state(credential))
         for credential in selectors.credentials_of(request.user)

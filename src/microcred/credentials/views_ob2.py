@@ -7,7 +7,7 @@ from uuid import UUID
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
-from . import ob2, selectors
+from . import ob2
 from .badge import badge_svg
 from .models import IssuedCredential, IssuerProfile
 
@@ -21,6 +21,10 @@ def _ld(document: dict) -> JsonResponse:
 
 
 def _public_credential(credential_uuid: UUID) -> IssuedCredential:
+    # Here, not at the top: selectors loads the verifier (pyld, jsonschema), which a web process
+    # that never serves a credential should not carry (issue 8).
+    from . import selectors
+
     credential = selectors.issued_credential(credential_uuid)
     if credential is None or not credential.public:
         raise Http404("No credential is shared at this address.")

@@ -18,8 +18,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from microcred.credentials.keys import KeyFormatError, public_key_from_multibase
-
 from .models import User
 from .services import record_audit
 
@@ -35,6 +33,10 @@ EXAMPLES = "did:key:z6Mk… or did:web:example.org"
 
 
 def _did_key(value: str) -> str:
+    # Imported here: the DID page's views load this module in every web worker, and the key
+    # decoding brings cryptography, needed only when someone saves a did:key (issue 8).
+    from microcred.credentials.keys import KeyFormatError, public_key_from_multibase
+
     key = value.removeprefix("did:key:")
     if not key.startswith("z6Mk"):
         raise ValidationError(
