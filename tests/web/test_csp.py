@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import Browser, Page, expect
-
-from tests.e2e.harness import watch_csp
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.django_db
 
@@ -174,15 +172,3 @@ def test_the_browser_tests_catch_a_csp_violation(page: Page) -> None:
         page.wait_for_timeout(50)
     assert any("script-src" in v for v in page.csp_violations)  # type: ignore[attr-defined]
     page.csp_violations.clear()  # type: ignore[attr-defined]  # expected here: not a failure
-
-
-def test_swagger_ui_renders_the_api_under_the_policy(browser: Browser, live_server) -> None:
-    """Without axe: Swagger UI's own markup (contrast, nested controls) is not ours to fix."""
-    context = browser.new_context(base_url=live_server.url)
-    violations = watch_csp(context)
-    page = context.new_page()
-    page.goto("/api/v1/docs")
-    expect(page.get_by_role("heading", name=re.compile("microcred API"))).to_be_visible()
-    expect(page.get_by_text("/api/v1/catalog/micro-credentials").first).to_be_visible()
-    context.close()
-    assert violations == []
