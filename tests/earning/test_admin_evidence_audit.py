@@ -60,6 +60,15 @@ def test_the_superuser_reading_a_portfolio_is_audited(world, in_progress, how):
     assert event.organization == in_progress.school
 
 
+def test_the_superuser_cannot_ask_for_an_upload_policy_on_someone_elses_attempt(world, in_progress):
+    """Reading is audited admin access; changing someone's evidence is the team's alone."""
+    requirement = world.attempt.evidence.first().requirement
+    url = f"/api/v1/earning/attempts/{in_progress.uuid}/parts/{requirement.pk}/upload-policy"
+    assert client_for(world.superuser).post(url).status_code == 404
+    assert not AuditEvent.objects.filter(action=ADMIN_ACTION).exists()
+    assert client_for(world.earner).post(url).status_code in (201, 400)
+
+
 def test_the_earner_and_team_reading_their_own_portfolio_leave_no_admin_audit(world, in_progress):
     for user in (world.earner, world.teammate):
         page = client_for(user).get(reverse("earning:attempt", args=[in_progress.uuid]))

@@ -170,10 +170,6 @@ class StoredFile:
     content_type: str
     filename: str
 
-    @property
-    def disposition(self) -> str:
-        return user_files.disposition(self.content_type, self.filename)
-
 
 def stored_file(upload: Upload, variant: Variant, *, blind: bool = False) -> StoredFile | None:
     """Where a variant of the upload is stored and how to present it; None if it does not
