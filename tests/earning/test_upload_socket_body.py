@@ -12,6 +12,7 @@ Django's WSGI handler, exactly as a gunicorn worker runs them."""
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import hashlib
 import os
@@ -121,6 +122,13 @@ def partial(upload_id: str) -> Path:
     return Path(default_storage.path(f"incoming/{upload_id}.partial"))
 
 
+def one_part(api: Protocol) -> tuple[bytes, str, str]:
+    """A one-part upload: its bytes, its id and the signed URL of its part."""
+    data = padded_mp4(PART)
+    upload_id = start(api, data)
+    return data, upload_id, api.sign(upload_id, 1).json()["url"]
+
+
 def test_parts_read_from_gunicorns_socket_land_byte_for_byte_and_complete(api):
     data = padded_mp4(2 * PART + 12345)
     upload_id = start(api, data)
@@ -147,9 +155,7 @@ def test_parts_read_from_gunicorns_socket_land_byte_for_byte_and_complete(api):
 
 
 def test_the_next_request_on_the_connection_is_left_to_gunicorn(api, connection):
-    data = padded_mp4(PART)
-    upload_id = start(api, data)
-    url = api.sign(upload_id, 1).json()["url"]
+    data, upload_id, url = one_part(api)
     following = b"GET /catalog/ HTTP/1.1\r\nHost: testserver\r\n\r\n"
     # Sent in one go, as a pipelining client would: gunicorn may hold the next request's
     # bytes behind the body's.
@@ -162,9 +168,7 @@ def test_the_next_request_on_the_connection_is_left_to_gunicorn(api, connection)
 
 
 def test_a_client_that_drops_mid_part_gets_a_refusal_and_no_part_is_recorded(api, connection):
-    data = padded_mp4(PART)
-    upload_id = start(api, data)
-    url = api.sign(upload_id, 1).json()["url"]
+    data, upload_id, url = one_part(api)
     connection.send(put_head(url, len(data)), data[: PART // 2], close=True)
     status, body = serve(connection.next_environ())
     assert status.startswith("400"), status
@@ -173,9 +177,7 @@ def test_a_client_that_drops_mid_part_gets_a_refusal_and_no_part_is_recorded(api
 
 
 def test_a_damaged_part_is_refused_on_this_path_too(api, connection):
-    data = padded_mp4(PART)
-    upload_id = start(api, data)
-    url = api.sign(upload_id, 1).json()["url"]
+    data, upload_id, url = one_part(api)
     wrong = base64.b64encode(hashlib.md5(b"something else").digest()).decode()
     connection.send(put_head(url, len(data), f"Content-MD5: {wrong}\r\n") + data)
     status, body = serve(connection.next_environ())
@@ -185,9 +187,8 @@ def test_a_damaged_part_is_refused_on_this_path_too(api, connection):
 
 
 def test_unused_read_ahead_goes_back_to_gunicorn_when_a_part_is_refused(api, connection):
-    data = padded_mp4(PART)
-    upload_id = start(api, data)
-    url = api.sign(upload_id, 1).json()["url"].replace("signature=", "signature=0")
+    data, _, url = one_part(api)
+    url = url.replace("signature=", "signature=0")
     connection.send(put_head(url, len(data)) + data)
     environ = connection.next_environ()
     status, _ = serve(environ)
@@ -270,3 +271,27 @@ def test_a_short_body_on_the_direct_path_is_refused_and_not_recorded(api):
         backend_for(upload).write_part(upload, 1, short, len(data))
     assert refused.value.code == "incomplete_part"
     assert not UploadPart.objects.filter(upload_id=upload_id).exists()
+
+
+def test_a_file_system_refusing_the_alignment_gets_the_part_through_the_page_cache(
+    api, monkeypatch
+):
+    # Some file systems open with O_DIRECT and then refuse its writes (EINVAL): the part still
+    # lands, written the ordinary way.
+    data = padded_mp4(PART)
+    upload_id = start(api, data)
+    upload = Upload.objects.get(pk=upload_id)
+    pwrite = os.pwrite
+    refused: list[int] = []
+
+    def picky(fd: int, data: bytes, offset: int) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_DIRECT:
+            refused.append(fd)
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return pwrite(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", picky)
+    part = backend_for(upload).write_part(upload, 1, Trickle(data, 1 << 20), len(data))
+    assert part.size == len(data)
+    assert len(refused) == 1, "direct I/O is given up after the first refusal"
+    assert partial(upload_id).read_bytes() == data

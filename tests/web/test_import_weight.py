@@ -219,3 +219,13 @@ def test_the_credentials_package_still_offers_its_public_names():
     assert set(credentials.__all__) <= set(dir(credentials)) | set(credentials._SUBMODULE_OF)
     with pytest.raises(AttributeError):
         credentials.no_such_name  # noqa: B018
+
+
+def test_every_public_name_of_the_credentials_package_resolves():
+    # __all__, the lazy map and the TYPE_CHECKING imports are three lists of the same names: a
+    # name added to one and not the map (or misspelt there) fails here, not in production.
+    import microcred.credentials as credentials
+
+    assert set(credentials.__all__) == set(credentials._SUBMODULE_OF)
+    for name in credentials.__all__:
+        assert getattr(credentials, name) is not None, name

@@ -12,6 +12,7 @@ late part can never land in a file that has already been checked and moved.
 from __future__ import annotations
 
 import base64
+import errno
 import fcntl
 import hashlib
 import mmap
@@ -43,8 +44,11 @@ from .errors import UploadError
 CHUNK_SIZE = 1024 * 1024
 _buffers = threading.local()
 # Direct I/O needs the file offset, the length and the buffer's address aligned to the
-# device's logical block size: 4096 covers the usual 512 and 4096 byte ones.
-DIRECT_ALIGN = 4096
+# device's logical block size: 4096 covers the usual 512 and 4096 byte ones. Never less than a
+# memory page: parts are written concurrently, and a page the page cache holds for one part's
+# unaligned edge must not also take another part's direct write, or writing back the cached
+# page would put the stale bytes it read over the direct ones (on 16 or 64 KiB page systems).
+DIRECT_ALIGN = max(4096, mmap.PAGESIZE)
 _PART_SALT = "microcred.earning.uploads.part"
 _FILE_SALT = "microcred.earning.uploads.file"
 
@@ -243,15 +247,23 @@ def _copy(
         if position % DIRECT_ALIGN:  # up to the next boundary, then aligned chunks
             want = min(want, DIRECT_ALIGN - position % DIRECT_ALIGN)
         filled = _fill(body, readinto, buffer, want)
-        if not filled:
-            break
         chunk = buffer[:filled]
         if digest is not None:
             digest.update(chunk)
-        aligned = filled % DIRECT_ALIGN == 0 and position % DIRECT_ALIGN == 0
-        _write_at(direct if direct is not None and aligned else fd, chunk, position)
+        if direct is not None and filled % DIRECT_ALIGN == 0 and position % DIRECT_ALIGN == 0:
+            try:
+                _write_at(direct, chunk, position)
+            except OSError as exc:
+                # A file system that opens with O_DIRECT but wants another alignment (or none
+                # at all): write this part, and the rest of it, through the page cache.
+                if exc.errno != errno.EINVAL:
+                    raise
+                direct = None
+                _write_at(fd, chunk, position)
+        else:
+            _write_at(fd, chunk, position)
         received += filled
-        if filled < want:
+        if filled < want:  # the client went away
             break
     return received
 
