@@ -204,3 +204,14 @@ def test_outside_a_transaction_the_token_is_read_once_a_second(django_assert_num
     catalog_changed()  # a change in this process is seen at once
 
     assert catalog_generation() != token
+
+
+def test_a_transaction_asks_for_one_new_generation_on_commit(small):
+    # The fixture's writes ran in this test's transaction: many saves, one callback.
+    from microcred.catalog.search import _new_generation
+
+    catalog_changed()
+    catalog_changed()
+
+    pending = [func for _sids, func, _robust in connection.run_on_commit]
+    assert pending.count(_new_generation) == 1

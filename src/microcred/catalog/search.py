@@ -496,7 +496,10 @@ FILTERS_BY_NAME = {spec.name: spec for spec in FILTERS}
 # cache the token is written in the writer's transaction, so it changes exactly when the data
 # does (and reverts with it on a rollback: the entries kept under the abandoned token are
 # simply never asked for again). It is written again on commit for caches outside the
-# database, so no process keeps what it read before the commit.
+# database, so no process keeps what it read before the commit. Known gap with such a cache
+# (Redis): its in-transaction write survives a rollback, so a page rendered inside a writer's
+# transaction that is then rolled back is kept until LOCAL_SECONDS; no view reads the catalog
+# inside a writer's transaction today.
 # Writes that bypass model signals (QuerySet.update, bulk_create, raw SQL) are not seen: every
 # kept entry also expires after LOCAL_SECONDS, which bounds how stale such a write leaves it.
 GENERATION_KEY = "microcred:catalog:generation"
@@ -573,8 +576,15 @@ def _new_generation() -> None:
 def catalog_changed() -> None:
     """Start a new generation now (seen inside the writer's transaction) and again on commit."""
     _new_generation()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_new_generation)
+    connection = transaction.get_connection()
+    # Once per transaction: one publish saves several watched rows, the demo loader hundreds,
+    # and a single new token on commit retires everything they changed. Robust: the data is
+    # committed by then, so a cache that cannot be written must not turn it into an error page
+    # (the kept entries still expire after LOCAL_SECONDS).
+    if connection.in_atomic_block and not any(
+        func is _new_generation for _sids, func, _robust in connection.run_on_commit
+    ):
+        transaction.on_commit(_new_generation, robust=True)
 
 
 def _changed(**kwargs: Any) -> None:

@@ -41,17 +41,17 @@ CARD_FIELDS = (
 def catalog_search(request: HttpRequest) -> HttpResponse:
     generation = catalog_generation()
     params = request.GET.urlencode()
-    kept: tuple[CatalogQuery, SafeString] | None = search_pages.get((generation, params))
-    if kept is None:
-        kept = _search_content(request, generation)
+    query = CatalogQuery.from_params(request.GET)  # cheap; the page title needs only `q`
+    content: SafeString | None = search_pages.get((generation, params))
+    if content is None:
+        content = _search_content(request, query, generation)
         if len(params) <= _MAX_KEPT_QUERY:
-            search_pages.set((generation, params), kept)
-    query, content = kept
+            search_pages.set((generation, params), content)
     return render(request, "catalog/public/search.html", {"query": query, "content": content})
 
 
-def _search_content(request: HttpRequest, generation: str) -> tuple[CatalogQuery, SafeString]:
-    filters = resolve_filters(CatalogQuery.from_params(request.GET), generation=generation)
+def _search_content(request: HttpRequest, query: CatalogQuery, generation: str) -> SafeString:
+    filters = resolve_filters(query, generation=generation)
     paginator = Paginator(search(filters.query).only(*CARD_FIELDS), PAGE_SIZE)
     paginator.count = filters.total  # counted with the filters, in the same query
     page = paginator.get_page(request.GET.get("page"))
@@ -66,7 +66,7 @@ def _search_content(request: HttpRequest, generation: str) -> tuple[CatalogQuery
             "results": [(version, approved_uses(version)) for version in page],
         },
     )
-    return filters.query, SafeString(content)
+    return SafeString(content)
 
 
 def micro_credential(request: HttpRequest, slug: str, number: int | None = None) -> HttpResponse:
