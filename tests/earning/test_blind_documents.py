@@ -340,3 +340,26 @@ def test_a_word_document_that_unpacks_too_far_is_refused(tmp_path, monkeypatch):
 def test_documents_uploaded_before_clean_copies_existed_get_theirs_from_one_command(world):
     pdf, docx = send(world, tagged_pdf(), "plan.pdf"), send(world, tagged_docx(), "plan.docx")
     assert_command_remakes_copies(world, [pdf, docx])
+
+
+def test_a_word_documents_links_to_files_on_the_authors_computer_keep_only_the_file_name(
+    tmp_path,
+):
+    """Word records the template a document was made from by its full path, which holds the
+    author's user name; links to the web stay as they are."""
+    settings_rels = (
+        HEAD
+        + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{REL}/attachedTemplate" TargetMode="External"'
+        f' Target="file:///C:\\Users\\{NAME}\\AppData\\Roaming\\Microsoft\\Templates\\'
+        'Normal.dotm"/>'
+        f'<Relationship Id="rId2" Type="{REL}/hyperlink" TargetMode="External"'
+        ' Target="https://example.org/fractions"/></Relationships>'
+    )
+    source = tmp_path / "plan.docx"
+    source.write_bytes(tagged_docx(**{"word/_rels/settings.xml.rels": settings_rels}))
+    documents.strip_docx(source, tmp_path / "copy.docx")
+    rels = unpacked((tmp_path / "copy.docx").read_bytes())["word/_rels/settings.xml.rels"]
+    assert_clean(rels)
+    assert b'Target="Normal.dotm"' in rels
+    assert b'Target="https://example.org/fractions"' in rels

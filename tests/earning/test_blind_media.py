@@ -368,3 +368,26 @@ def test_processing_again_replaces_the_clean_copy_and_leaves_no_other(world, tmp
 def test_uploads_made_before_clean_copies_existed_get_theirs_from_one_command(world, tmp_path):
     video = send(world, tagged_video(tmp_path, "lesson.mp4"), "lesson.mp4")
     assert_command_remakes_copies(world, [video, send(world, phone_photo(), "board.jpg")])
+
+
+def test_a_phones_two_picture_jpeg_stays_a_jpeg_of_its_first_picture(tmp_path):
+    """Phones save some photos as MPO: a JPEG followed by a second picture (a depth map or a
+    preview), each with its own EXIF. The copy is the first picture, still a JPEG."""
+    from microcred.earning import metadata
+
+    with Image.open(io.BytesIO(phone_photo())) as photo:
+        exif = photo.getexif()
+        first = photo.convert("RGB")
+    second = Image.new("RGB", (40, 20), (0, 200, 0))
+    source = tmp_path / "photo.jpg"
+    first.save(source, "MPO", save_all=True, append_images=[second], exif=exif)
+    with Image.open(source) as check:
+        assert check.format == "MPO" and check.n_frames == 2
+
+    suffix, mime = metadata.strip_image(source, tmp_path / "blind")
+    assert (suffix, mime) == (".jpg", "image/jpeg")
+    data = (tmp_path / "blind.jpg").read_bytes()
+    assert_clean(data)
+    with Image.open(io.BytesIO(data)) as picture:
+        assert picture.format == "JPEG" and not picture.getexif()
+        assert picture.size == (20, 40)  # turned upright, as the first picture's EXIF said

@@ -32,7 +32,6 @@ from defusedxml.sax import make_parser
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-TYPES = (PDF, DOCX)
 # Larger documents are not cleaned (assessors are told they cannot see them yet): a PDF is
 # rebuilt in memory by pypdf, and nothing a teacher writes for evidence comes near this.
 MAX_BYTES = 200 * 1024 * 1024
@@ -45,10 +44,14 @@ class DocumentError(Exception):
     """The document cannot be read (or is too large), so no clean copy can be made."""
 
 
+class DocumentTooLarge(DocumentError):
+    """The document is over MAX_BYTES: the earner is told to make it smaller, not to re-save."""
+
+
 def strip_document(content_type: str, path: Path, out_path: Path) -> None:
     """Write the clean copy of the PDF or .docx at `path` to `out_path`."""
     if path.stat().st_size > MAX_BYTES:
-        raise DocumentError(f"The document is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise DocumentTooLarge(f"The document is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     if content_type == PDF:
         strip_pdf(path, out_path)
     elif content_type == DOCX:
@@ -286,6 +289,8 @@ class _DocxFilter(ContentHandler):
             key: _PERSON_ATTRIBUTES.get(key.rpartition(":")[2], value)
             for key, value in attrs.items()
         }
+        if _is_local_file_link(name, values):
+            values["Target"] = _file_name(values["Target"])
         self.writer.startElement(name, AttributesImpl(values))
 
     def endElement(self, name: str) -> None:
@@ -314,6 +319,23 @@ class _DocxFilter(ContentHandler):
                 return False
             return _resolve(self.base, attrs.get("Target", "")) in _DROPPED_PARTS
         return False
+
+
+_WEB_SCHEMES = ("http://", "https://", "mailto:", "#")
+
+
+def _is_local_file_link(name: str, attrs: dict[str, str]) -> bool:
+    """A relationship to a file on the author's computer or network, such as the template
+    Word records in a document it saves (file:///C:/Users/<their name>/.../Normal.dotm): the
+    folders name them, so only the file's own name is kept. Web and mail links stay."""
+    if name.rpartition(":")[2] != "Relationship" or attrs.get("TargetMode") != "External":
+        return False
+    target = attrs.get("Target", "").lower()
+    return not target.startswith(_WEB_SCHEMES)
+
+
+def _file_name(target: str) -> str:
+    return target.replace("\\", "/").rstrip("/").rpartition("/")[2]
 
 
 def _resolve(base: str, target: str) -> str:

@@ -35,7 +35,9 @@ def strip_image(path: Path, out_path: Path) -> tuple[str, str]:
     try:
         with Image.open(path) as source:
             source.seek(0)
-            is_jpeg = source.format == "JPEG"
+            # Phones' "MPO" photos (a JPEG with a second picture, such as a depth map, after
+            # it) are JPEGs too: their first picture stays a JPEG, not a PNG many times larger.
+            is_jpeg = isinstance(source, JpegImagePlugin.JpegImageFile)
             tables = _jpeg_tables(source) if is_jpeg else {}
             picture = _clean_pixels(source)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:

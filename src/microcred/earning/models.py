@@ -116,6 +116,14 @@ class Upload(models.Model):
             or self.content_type in self.BLIND_COPY_TYPES
         )
 
+    @classmethod
+    def blind_copy_kinds(cls) -> models.Q:
+        """`needs_blind_copy` as a query filter."""
+        kinds = models.Q(content_type__in=cls.BLIND_COPY_TYPES)
+        for family in cls.BLIND_COPY_FAMILIES:
+            kinds |= models.Q(content_type__startswith=f"{family}/")
+        return kinds
+
     @property
     def part_count(self) -> int:
         return max(1, -(-self.size // self.part_size))

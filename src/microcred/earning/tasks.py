@@ -24,14 +24,11 @@ def queue_missing_blind_copies() -> int:
     """Queue the processing again for every finished recording, picture or document with no
     assessors' copy (uploaded before those copies existed, or its processing was lost):
     until it has one, assessors cannot see it. Returns how many were queued."""
-    from django.db.models import Q
-
     from .models import Upload
 
-    families = Q(content_type__in=Upload.BLIND_COPY_TYPES)
-    for family in Upload.BLIND_COPY_FAMILIES:
-        families |= Q(content_type__startswith=f"{family}/")
-    missing = Upload.objects.filter(families, status=Upload.Status.COMPLETE, blind_key="")
+    missing = Upload.objects.filter(
+        Upload.blind_copy_kinds(), status=Upload.Status.COMPLETE, blind_key=""
+    )
     count = 0
     for upload_id in missing.values_list("pk", flat=True).iterator():
         process_upload.enqueue(str(upload_id))

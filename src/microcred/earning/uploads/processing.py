@@ -185,7 +185,7 @@ def _strip_document(upload: Upload, backend: Any, path: Path, *, stale: str) -> 
         upload.probe_message = BLIND_FAILED + (
             f"Documents larger than {documents.MAX_BYTES // (1024 * 1024)} MB are not "
             "prepared: try splitting it, or saving it again with smaller pictures."
-            if path.stat().st_size > documents.MAX_BYTES
+            if isinstance(exc, documents.DocumentTooLarge)
             else "Try saving it again (Save As) without a password, as PDF or Word (.docx)."
         )
         return
