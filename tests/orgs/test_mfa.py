@@ -16,7 +16,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from microcred.orgs import demo, mfa
-from microcred.orgs.models import ApiToken, Membership, Role, User
+from microcred.orgs.models import ApiToken, AuditEvent, Membership, Role, User
 from tests.e2e.helpers import (
     Account,
     expect_no_horizontal_scroll,
@@ -45,6 +45,14 @@ def password_step(client: Client, email: str, password: str = PASSWORD):
     return client.post(LOGIN, {"login": email, "password": password})
 
 
+def browser_password_step(page: Page, email: str) -> None:
+    """The first step of signing in through the page, leaving the browser at the second."""
+    page.goto(LOGIN)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 @pytest.fixture
 def assessor(org_tree, make_user) -> User:
     return make_user(Role.ASSESSOR, org_tree["assess"], email="assessor@example.org")
@@ -62,6 +70,8 @@ def test_admins_issuers_scoring_leads_and_assessors_need_a_second_factor(role, o
     user = make_user(role, org_for(org_tree, role))
     assert mfa.requires_mfa(user)
     Membership.objects.filter(user=user).update(active=False)
+    # As at the next request: the roles are read once per request (cached on request.user).
+    user = User.objects.get(pk=user.pk)
     assert not mfa.requires_mfa(user), "a role no longer held asks nothing"
 
 
@@ -134,6 +144,8 @@ def test_setting_up_an_app_releases_the_hold_without_asking_the_password_again(
     codes = client.get(done["Location"])
     assert codes.status_code == 200 and '<label for="recovery_codes">' in codes.content.decode()
     assert client.get("/me/").status_code == 200
+    added = AuditEvent.objects.filter(action="mfa.authenticator_added", actor=assessor)
+    assert {event.data["type"] for event in added} == {"totp", "recovery_codes"}
 
 
 def test_a_set_up_second_factor_is_asked_at_every_sign_in(client, assessor_with_app):
@@ -210,6 +222,20 @@ def test_an_earner_can_switch_their_own_off(client, org_tree, make_user):
     client.force_login(earner)
     assert client.post(reverse("mfa_deactivate_totp")).status_code == 302
     assert not Authenticator.objects.filter(user=earner).exists()
+    event = AuditEvent.objects.get(action="mfa.authenticator_removed")
+    assert (event.actor, event.target_id, event.data) == (earner, str(earner.pk), {"type": "totp"})
+
+
+def test_new_recovery_codes_are_audited(
+    client, assessor_with_app, django_capture_on_commit_callbacks
+):
+    """allauth announces new codes when its transaction commits."""
+    client.force_login(assessor_with_app)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post(reverse("mfa_generate_recovery_codes"))
+    assert made.status_code == 302
+    event = AuditEvent.objects.get(action="mfa.authenticator_reset")
+    assert (event.actor, event.data) == (assessor_with_app, {"type": "recovery_codes"})
 
 
 def test_the_security_key_page_is_labelled_and_loads_its_scripts_from_static_files(
@@ -250,10 +276,7 @@ def test_an_assessor_sets_up_and_then_uses_an_authenticator_app_in_the_browser(
     off the page and types the app's code), then signs in again with a code; axe checks each
     page, at phone width too."""
     page.set_viewport_size({"width": 360, "height": 800})
-    page.goto(LOGIN)
-    page.get_by_label("Email").fill(assessor.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_password_step(page, assessor.email)
     expect(page.get_by_role("heading", name="Set up a second step to continue")).to_be_visible()
     expect_no_horizontal_scroll(page)
     page.get_by_role("link", name="Add a security key").click()
@@ -275,10 +298,7 @@ def test_an_assessor_sets_up_and_then_uses_an_authenticator_app_in_the_browser(
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
     sign_out(page)
-    page.goto(LOGIN)
-    page.get_by_label("Email").fill(assessor.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_password_step(page, assessor.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in: second step")
     expect_no_horizontal_scroll(page)
     page.get_by_role("button", name="Cancel and sign out").click()
@@ -307,10 +327,7 @@ def test_a_scoring_lead_uses_a_security_key_in_the_browser(page: Page, org_tree,
             }
         },
     )
-    page.goto(LOGIN)
-    page.get_by_label("Email").fill(lead.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_password_step(page, lead.email)
     page.get_by_role("link", name="Add a security key").click()
     page.get_by_label("Name").fill("Blue key")
     page.get_by_role("button", name="Add the key").click()
@@ -324,12 +341,27 @@ def test_a_scoring_lead_uses_a_security_key_in_the_browser(page: Page, org_tree,
         expect_no_horizontal_scroll(page)
 
     sign_out(page)
-    page.goto(LOGIN)
-    page.get_by_label("Email").fill(lead.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_password_step(page, lead.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in: second step")
     page.get_by_role("button", name="Use a security key").click()
     expect(page).to_have_url(re.compile(r"/me/$"))
     page.goto("/assess/")
     expect(page).to_have_url(re.compile(r"/assess/$"))
+
+
+def test_the_hold_adds_no_query_for_people_who_need_no_second_factor(
+    rf, org_tree, make_user, django_assert_num_queries
+):
+    """Most requests are teachers': the middleware reads the roles the navigation reads anyway
+    (cached on request.user), so it costs them no query of its own."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.http import HttpResponse
+
+    from microcred.orgs.selectors import navigation_for
+
+    earner = make_user(Role.EARNER, org_tree["school1"])
+    request = rf.get("/me/")
+    request.user, request.session = earner, SessionStore()
+    navigation_for(earner)
+    with django_assert_num_queries(0):
+        assert mfa.MfaRequiredMiddleware(lambda r: HttpResponse())._hold(request) is None

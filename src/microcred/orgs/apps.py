@@ -8,7 +8,11 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
-        from allauth.mfa.signals import authenticator_added, authenticator_removed
+        from allauth.mfa.signals import (
+            authenticator_added,
+            authenticator_removed,
+            authenticator_reset,
+        )
 
         from . import mfa
 
@@ -19,3 +23,11 @@ class OrgsConfig(AppConfig):
         authenticator_removed.connect(
             mfa.on_authenticator_removed, dispatch_uid="orgs.mfa.on_authenticator_removed"
         )
+        # Every change to how someone signs in leaves an AuditEvent, like API tokens do.
+        for signal, name in [
+            (authenticator_added, "added"),
+            (authenticator_removed, "removed"),
+            (authenticator_reset, "reset"),
+        ]:
+            receiver = getattr(mfa, f"on_authenticator_{name}_audit")
+            signal.connect(receiver, dispatch_uid=f"orgs.mfa.audit_{name}")

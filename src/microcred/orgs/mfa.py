@@ -10,7 +10,8 @@ every sign-in of a user who has an authenticator). What this module adds:
   except sign out;
 - a fresh sign-in counts as a recent authentication, so the setup and a token made right after
   signing in do not ask for the password a second time;
-- `MfaAdapter`: the last authenticator of such a user cannot be switched off.
+- `MfaAdapter`: the last authenticator of such a user cannot be switched off;
+- an AuditEvent for every authenticator added, removed or reset.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .models import Membership, Role
+from .models import Role
+from .selectors import roles_of
+from .services import record_audit
 from .tokens import bearer_secret, user_for_secret
 
 # Roles whose holders decide on other people's records, credentials or access.
@@ -67,7 +70,9 @@ def holds_mfa_role(user: Any) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return Membership.objects.filter(user=user, active=True, role__in=MFA_ROLES).exists()
+    # roles_of caches on the user for the request: the middleware's check costs no query of its
+    # own when the page's permission rules read the same roles.
+    return not MFA_ROLES.isdisjoint(roles_of(user))
 
 
 def has_authenticator(user: Any) -> bool:
@@ -124,13 +129,12 @@ class MfaRequiredMiddleware:
             return None
         if not requires_mfa(user):
             return None
-        enrolled = has_authenticator(user)
         if request.path.startswith("/api/"):
             url = reverse("mfa_index")
             # The API's one error shape (api/errors.py), without loading the API for it.
             body = {"detail": API_MESSAGE.format(url=url), "code": "mfa_required", "errors": []}
             return JsonResponse(body, status=403)
-        if enrolled:
+        if has_authenticator(user):
             # Signed in without the second step (a session from before the rule, say):
             # allauth's confirmation page records it, then sends the person on.
             target = reverse("mfa_reauthenticate")
@@ -169,6 +173,25 @@ def on_authenticator_removed(request: HttpRequest, user: Any, **kwargs: Any) -> 
     request.session[AUTHENTICATION_METHODS_SESSION_KEY] = [
         record for record in records if record.get("method") != "mfa"
     ]
+
+
+def audit_authenticator_change(action: str) -> Callable[..., None]:
+    """A receiver that records an authenticator added, removed or reset (recovery codes made
+    anew) as an AuditEvent on the person, like API tokens: how someone signs in is an account
+    decision an admin may have to trace. The target is the user because a removed
+    authenticator has no primary key left."""
+
+    def receiver(request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+        authenticator = kwargs.get("authenticator")
+        kind = getattr(authenticator, "type", "")
+        record_audit(user, action, user, data={"type": kind})
+
+    return receiver
+
+
+on_authenticator_added_audit = audit_authenticator_change("mfa.authenticator_added")
+on_authenticator_removed_audit = audit_authenticator_change("mfa.authenticator_removed")
+on_authenticator_reset_audit = audit_authenticator_change("mfa.authenticator_reset")
 
 
 class MfaAdapter(DefaultMFAAdapter):
