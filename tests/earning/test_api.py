@@ -55,6 +55,8 @@ def test_the_whole_earner_path(world, django_capture_on_commit_callbacks):
     assert put_text(world.written, "A plan in five words.").json() == {"words": 5}
     too_long = put_text(world.written, "word " * 21)
     assert too_long.status_code == 400 and "limit is 20" in too_long.json()["detail"]
+    # The service's field comes through in the API's one error shape.
+    assert [e["field"] for e in too_long.json()["errors"]] == ["text"]
     assert EvidenceItem.objects.get(requirement=world.written).text == "A plan in five words."
     put_text(world.reflection, "Short.")
 

@@ -14,6 +14,7 @@ from microcred.earning.models import Upload
 from microcred.earning.uploads import services
 from microcred.earning.uploads.errors import UploadError
 from microcred.earning.uploads.policy import UploadPolicy
+from microcred.orgs.tokens import create_token
 
 from .uploading import MiB, Protocol
 
@@ -113,3 +114,25 @@ def test_the_files_page_lists_unfinished_uploads_with_a_discard_button(owner_cli
     page = owner_client.get("/uploads/list/").content.decode()
     assert "half.mp4" in page and "Unfinished" in page
     assert f"/uploads/{upload_id}/discard/" in page
+
+
+def test_a_token_client_finds_and_discards_the_unfinished_uploads_holding_its_quota(
+    owner_client, owner, make_user
+):
+    first = _create(owner_client, owner, name="one.mp4").json()["uploadId"]
+    _create(owner_client, owner, name="two.mp4")
+    _token, secret = create_token(owner, name="Evidence script")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert _create(api, owner).status_code == 429
+
+    listed = api.get("/uploads/api/")
+
+    assert listed.status_code == 200
+    rows = {row["name"]: row for row in listed.json()["uploads"]}
+    assert rows["one.mp4"]["id"] == first and rows["one.mp4"]["status"] == "uploading"
+    assert api.delete(f"/uploads/api/{first}/").status_code == 200
+    assert _create(api, owner).status_code == 201
+    # Only one's own uploads are listed.
+    _other_token, other_secret = create_token(make_user(email="m@example.org"), name="Theirs")
+    other = Client(HTTP_AUTHORIZATION=f"Bearer {other_secret}")
+    assert other.get("/uploads/api/").json() == {"uploads": []}

@@ -10,13 +10,13 @@ or organization. Another assessor's assignment answers 404, like a missing one.
 from datetime import datetime
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from microcred.api.errors import ApiError, error_body, refusal_body
+from microcred.api.errors import ApiError, refusal_body
 from microcred.orgs.api_auth import ApiTokenAuth
 
 from . import selectors, services
@@ -207,6 +207,7 @@ def assignment_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 )
 def submit_score(request: HttpRequest, pk: int, payload: ScoreIn) -> Any:
     assignment = _own(request, pk)
+    # A PermissionDenied from the service is answered 403 by the API's handler (api/errors.py).
     try:
         score = services.submit_score(
             assignment,
@@ -216,8 +217,6 @@ def submit_score(request: HttpRequest, pk: int, payload: ScoreIn) -> Any:
             overall_feedback=payload.overall_feedback,
             minutes_spent=payload.minutes_spent,
         )
-    except PermissionDenied as exc:
-        return Status(403, error_body(403, str(exc) or "You may not score this assignment."))
     except ValidationError as exc:
         return _refusal(exc)
     return Status(

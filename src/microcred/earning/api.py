@@ -18,7 +18,7 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -38,14 +38,13 @@ router = Router(tags=["earning"], auth=[ApiTokenAuth(), django_auth])
 
 
 def refusals(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A service's ValidationError becomes 400 with its messages; "not yours" becomes 404."""
+    """ "Not yours" becomes 404, like a missing attempt. A service's ValidationError is left to
+    the API's own handler (microcred.api.errors), which answers 400 with each field's message."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except ValidationError as exc:
-            raise HttpError(400, " ".join(exc.messages)) from exc
         except PermissionDenied as exc:
             raise Http404("There is no such attempt.") from exc
 
@@ -172,19 +171,7 @@ def _attempt_out(attempt: Attempt) -> AttemptOut:
             word_limit=item.requirement.word_limit,
             text=item.text,
             words=item.words,
-            artifacts=[
-                ArtifactOut(
-                    id=a.artifact.pk,
-                    upload=a.upload.pk,
-                    filename=a.upload.filename,
-                    size=a.upload.size,
-                    content_type=a.upload.content_type,
-                    duration_seconds=a.upload.duration_seconds,
-                    problem=a.problem,
-                    annotations=[_annotation_out(n) for n in a.annotations],
-                )
-                for a in item.artifacts
-            ],
+            artifacts=[_artifact_out(a) for a in item.artifacts],
             missing=item.problems,
         )
         for item in portfolio.items
@@ -199,6 +186,20 @@ def _attempt_out(attempt: Attempt) -> AttemptOut:
         team=attempt.team.name if attempt.team else None,
         complete=portfolio.complete,
         parts=parts,
+    )
+
+
+def _artifact_out(view: selectors.ArtifactView) -> ArtifactOut:
+    """One file of the portfolio, as the attempt page shows it."""
+    return ArtifactOut(
+        id=view.artifact.pk,
+        upload=view.upload.pk,
+        filename=view.upload.filename,
+        size=view.upload.size,
+        content_type=view.upload.content_type,
+        duration_seconds=view.upload.duration_seconds,
+        problem=view.problem,
+        annotations=[_annotation_out(n) for n in view.annotations],
     )
 
 
@@ -279,7 +280,9 @@ def upload_policy(
     `GET /uploads/api/{uploadId}/parts/{n}/sign/` and `PUT` the bytes to the "url" it
     answers; `POST /uploads/api/{uploadId}/complete/` with {"parts": [{"PartNumber",
     "ETag"}]}; then `POST attach_url` with {"upload": uploadId}. Parts are at least 5 MiB
-    except the last."""
+    except the last. `GET create_url` lists your uploads, unfinished ones included, and
+    `DELETE /uploads/api/{uploadId}/` discards an unfinished one (they count towards a
+    quota: a 429 "upload_quota" asks you to finish or discard some)."""
     attempt = selectors.attempt_for(request.user, attempt_id, perm="earning.change_attempt")
     requirement = _requirement(attempt, requirement_id)
     item = next(i for i in selectors.portfolio(attempt).items if i.requirement == requirement)
@@ -338,19 +341,7 @@ def attach_upload(
         for a in item.artifacts
         if a.artifact.pk == artifact.pk
     )
-    return Status(
-        201,
-        ArtifactOut(
-            id=artifact.pk,
-            upload=upload.pk,
-            filename=upload.filename,
-            size=upload.size,
-            content_type=upload.content_type,
-            duration_seconds=upload.duration_seconds,
-            problem=view.problem,
-            annotations=[],
-        ),
-    )
+    return Status(201, _artifact_out(view))
 
 
 @router.post(

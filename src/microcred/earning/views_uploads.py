@@ -41,6 +41,9 @@ LIBRARY_POLICY = UploadPolicy(
     purpose="library",
 )
 
+# As many as the files page lists.
+LISTED = 50
+
 _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
 
@@ -125,9 +128,15 @@ def _upload_json(upload: Upload) -> dict[str, Any]:
     }
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @json_api
 def create(request: HttpRequest) -> HttpResponse:
+    """POST starts an upload. GET lists the person's latest uploads, unfinished ones included:
+    what the files page shows, for a token client that must find the unfinished uploads
+    holding its quota (then DELETE /uploads/api/<id>/ discards one)."""
+    if request.method == "GET":
+        latest = selectors.uploads_of(request.user)[:LISTED]
+        return JsonResponse({"uploads": [_upload_json(u) for u in latest]})
     data = _body(request)
     policy = UploadPolicy.from_token(str(data.get("policy", "")), request.user)
     upload = services.create_upload(
@@ -260,7 +269,8 @@ def upload_list(request: HttpRequest) -> HttpResponse:
 def _list_context(request: HttpRequest) -> dict[str, Any]:
     # Unfinished uploads are listed too, with a way to discard them: they count towards the
     # person's quota, which sends people here when it is full.
-    uploads = list(selectors.uploads_of(request.user))
+    # Only the rows shown are loaded, and only they can make the list poll for a probe.
+    uploads = list(selectors.uploads_of(request.user)[:LISTED])
     rows = [
         {
             "upload": u,
@@ -268,7 +278,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
             "view_url": selectors.file_url(u, "view"),
             "duration": format_duration(u.duration_seconds) if u.duration_seconds else "",
         }
-        for u in uploads[:50]
+        for u in uploads
     ]
     waiting = any(
         u.status == Upload.Status.COMPLETE and u.probe_status == Upload.ProbeStatus.PENDING
