@@ -286,23 +286,10 @@ def upload_policy(
     attempt = selectors.attempt_for(request.user, attempt_id, perm="earning.change_attempt")
     requirement = _requirement(attempt, requirement_id)
     item = next(i for i in selectors.portfolio(attempt).items if i.requirement == requirement)
-    # The same conditions under which the attempt page offers the uploader.
-    if item.takes_text:
-        raise HttpError(400, f"“{requirement.title}” takes text, not files.")
-    if attempt.status not in Attempt.EDITABLE:
-        raise ApiHttpError(
-            409,
-            f"This attempt is {attempt.get_status_display().lower()}; its evidence cannot "
-            "change now.",
-            code="not_editable",
-        )
-    if not item.room_for_files:
-        raise ApiHttpError(
-            409,
-            f"“{requirement.title}” already has its {requirement.max_files} file(s): remove "
-            "one before adding another.",
-            code="no_room",
-        )
+    refusal = selectors.upload_refusal(attempt, item)
+    if refusal is not None:
+        status = 400 if refusal.code == "takes_text" else 409
+        raise ApiHttpError(status, refusal.message, code=refusal.code)
     policy = selectors.upload_policy(requirement)
     return Status(
         201,

@@ -503,6 +503,33 @@ def upload_policy(requirement: EvidenceRequirement) -> UploadPolicy:
     )
 
 
+@dataclass(frozen=True)
+class UploadRefusal:
+    code: str  # "takes_text", "not_editable" or "no_room"
+    message: str
+
+
+def upload_refusal(attempt: Attempt, item: ItemView) -> UploadRefusal | None:
+    """Why this part of the attempt cannot take another file now, or None when it can: the one
+    rule behind the attempt page's uploader and the API's upload policy."""
+    requirement = item.requirement
+    if item.takes_text:
+        return UploadRefusal("takes_text", f"“{requirement.title}” takes text, not files.")
+    if attempt.status not in Attempt.EDITABLE:
+        return UploadRefusal(
+            "not_editable",
+            f"This attempt is {attempt.get_status_display().lower()}; its evidence cannot "
+            "change now.",
+        )
+    if not item.room_for_files:
+        return UploadRefusal(
+            "no_room",
+            f"“{requirement.title}” already has its {requirement.max_files} file(s): remove "
+            "one before adding another.",
+        )
+    return None
+
+
 def attachable_uploads(user: Any, requirement: EvidenceRequirement) -> list[Upload]:
     """The user's finished uploads not in any portfolio whose content this part accepts: the
     way to attach a file without JavaScript, or after the page was closed mid-attach."""

@@ -166,7 +166,7 @@ def render_portfolio(
             part["form"] = text_forms.get(req.pk) or TextForm(
                 initial={"text": item.text}, prefix=f"part{req.pk}"
             )
-        elif editable and item.room_for_files:
+        elif selectors.upload_refusal(attempt, item) is None:
             policy = selectors.upload_policy(req)
             part["uploader"] = uploader_context(
                 request, policy, field_id=f"upload-{req.pk}", label=f"Add a file to “{req.title}”"
