@@ -29,6 +29,13 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # One read decides unless a test gives its MC a ScoringPolicy (tests/assessment/
+    # test_moderation.py): most tests follow a submission through a single read.
+    settings.MICROCRED_SCORING_DEFAULTS = {
+        "second_read_percent": 0,
+        "second_read_first_year": False,
+        "second_read_margin": 0,
+    }
 
 
 @pytest.fixture(autouse=True)

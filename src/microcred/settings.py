@@ -310,6 +310,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "microcred <no-reply@l
 # --- Program rules and credentials -------------------------------------------------------
 # Days an assessor has to score an assignment before it is reassigned.
 MICROCRED_SCORING_DAYS = int(os.environ.get("MICROCRED_SCORING_DAYS", "14"))
+# The program's scoring defaults for MCs without a policy of their own (assessment.ScoringPolicy
+# field names), e.g. {"second_read_percent": 15}. Unset fields keep the model's defaults: 10%
+# second reads, all of them in an MC's first year, and reads within a point of the pass line.
+MICROCRED_SCORING_DEFAULTS: dict[str, object] = {}
 # Parts a browser sends at once when uploading evidence.
 UPLOAD_PARALLEL_PARTS = int(os.environ.get("MICROCRED_UPLOAD_PARALLEL_PARTS", "4"))
 # Each person's unfinished uploads, which reserve storage: at most this many, and this many GiB

@@ -13,7 +13,7 @@ from microcred.catalog.models import MicroCredentialVersion
 from microcred.earning import services as earning
 from microcred.earning.models import Submission, TeamMember
 from microcred.orgs.models import Organization, Role, User
-from tests.assessment.helpers import fill_portfolio
+from tests.assessment.helpers import fill_portfolio, qualify_for
 from tests.catalog.factories import catalog_people
 
 PASSWORD = "pw-for-tests-1"
@@ -37,7 +37,7 @@ def make_assessor(make_user, org_tree, version) -> Callable[..., AssessorProfile
             user=user, home_organization=home or org_tree["assess"], **fields
         )
         if qualified:
-            profile.qualified_micro_credentials.add(version.micro_credential)
+            qualify_for(profile, version.micro_credential)
         return profile
 
     return make

@@ -5,12 +5,28 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion, RubricComponent
+from microcred.assessment import calibration
+from microcred.assessment.models import AssessorProfile
+from microcred.catalog.models import (
+    EvidenceRequirement,
+    MicroCredential,
+    MicroCredentialVersion,
+    RubricComponent,
+)
 from microcred.earning import services as earning
 from microcred.earning.models import Annotation, Artifact, EvidenceItem, Upload
 from microcred.orgs.models import User
 
 _keys = itertools.count(1)
+
+
+def qualify_for(profile: AssessorProfile, *micro_credentials: MicroCredential) -> None:
+    """Put the assessor forward for these MCs and attest a current qualification for each."""
+    profile.qualified_micro_credentials.add(*micro_credentials)
+    for mc in micro_credentials:
+        calibration.qualify(
+            profile, mc, actor=profile.user, source="attested", note="Qualified for the test."
+        )
 
 
 def fill_portfolio(attempt: Any, user: User) -> None:

@@ -9,8 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
-from microcred.assessment import selectors, services
-from microcred.assessment.models import AssessorProfile, Assignment, DeclaredConflict
+from microcred.assessment import calibration, selectors, services
+from microcred.assessment.models import (
+    AssessorProfile,
+    Assignment,
+    DeclaredConflict,
+    Qualification,
+)
 from microcred.earning import services as earning
 from microcred.earning.models import Submission
 from microcred.notifications.models import Kind, Notification
@@ -74,7 +79,10 @@ def test_skips_paused_uncalibrated_unqualified_and_conflicted(
 ):
     earner = make_earner()
     make_assessor(active=False)
-    make_assessor(calibration=AssessorProfile.Calibration.NEEDS_RECALIBRATION)
+    due = make_assessor()
+    due.qualifications.update(status=Qualification.Status.RECALIBRATE)
+    lapsed = make_assessor()
+    lapsed.qualifications.update(recalibrate_by=timezone.now() - timedelta(days=1))
     make_assessor(qualified=False)
     make_assessor(home=org_tree["lea1"])
     declared = make_assessor()
@@ -94,14 +102,21 @@ def test_a_stack_qualifies_for_its_micro_credentials(
     )
     profile = make_assessor(qualified=False)
     profile.qualified_stacks.add(stack)
+    calibration.qualify(
+        profile, version.micro_credential, actor=profile.user, source="attested", note="Pilot."
+    )
     assert services.assign(make_submission()).assessor == profile
 
 
 @pytest.mark.parametrize(
     ("setup", "reason"),
     [
-        ("none", "No assessor is qualified for this micro-credential."),
-        ("paused", "Every qualified assessor is paused or not calibrated."),
+        ("none", "No assessor is trained for this micro-credential."),
+        ("paused", "Every assessor trained for it is paused."),
+        (
+            "uncalibrated",
+            "No trained assessor holds a current calibration for this micro-credential.",
+        ),
         ("full", "Every qualified assessor is at their weekly capacity."),
         ("conflict", "Every qualified assessor with time has a conflict with this earner."),
     ],
@@ -111,6 +126,8 @@ def test_nobody_eligible_leaves_it_waiting_with_the_reason(
 ):
     if setup == "paused":
         make_assessor(active=False)
+    elif setup == "uncalibrated":
+        make_assessor().qualifications.update(status=Qualification.Status.RECALIBRATE)
     elif setup == "full":
         _give(make_assessor(weekly_capacity=1), make_submission())
     elif setup == "conflict":
@@ -150,11 +167,11 @@ def test_assigning_twice_keeps_one_open_assignment(make_assessor, make_submissio
 
 # ---------------------------------------------------------------------------- declining
 def test_decline_reassigns_to_someone_else(make_assessor, make_submission):
-    first = make_assessor()
-    second = make_assessor()
+    pair = {make_assessor(), make_assessor()}
     submission = make_submission()
     assignment = services.assign(submission)
-    assert assignment.assessor == first
+    first = assignment.assessor
+    (second,) = pair - {first}
 
     replacement = services.decline(assignment, assessor=first.user, reason="I know this teacher")
 
@@ -212,11 +229,10 @@ def test_reminder_goes_out_once_two_days_before(make_assessor, make_submission):
 
 
 def test_missed_assignment_expires_and_is_reassigned(make_assessor, make_submission):
-    late = make_assessor()
-    other = make_assessor()
+    pair = {make_assessor(), make_assessor()}
     submission = make_submission()
     assignment = services.assign(submission)
-    assert assignment.assessor == late
+    (other,) = pair - {assignment.assessor}
     Assignment.objects.filter(pk=assignment.pk).update(due_at=timezone.now() - timedelta(hours=1))
 
     result = services.sweep_assignments()
@@ -277,11 +293,11 @@ def test_withdrawal_is_refused_once_scored(make_assessor, make_submission, versi
 def test_resubmission_prefers_another_assessor(make_assessor, make_submission, version):
     from tests.assessment.helpers import feedback_for_all, marks_for
 
-    first = make_assessor()
-    second = make_assessor()
+    pair = {make_assessor(), make_assessor()}
     submission = make_submission()
     assignment = services.assign(submission)
-    assert assignment.assessor == first
+    first = assignment.assessor
+    (second,) = pair - {first}
     services.submit_score(
         assignment,
         assessor=first.user,

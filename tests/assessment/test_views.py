@@ -260,7 +260,7 @@ def test_unassigned_list_gives_the_reason_and_retries(client, lead, make_submiss
     assert services.assign(submission) is None
     c = _client(client, lead)
     html = c.get(reverse("assessment:unassigned")).content.decode()
-    assert "No assessor is qualified for this micro-credential." in html
+    assert "No assessor is trained for this micro-credential." in html
     assert selectors.submission_code(submission) in html
 
     profile = make_assessor()

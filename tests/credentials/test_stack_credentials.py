@@ -19,7 +19,7 @@ from microcred.credentials.tasks import issue_stack_credentials
 from microcred.credentials.verification import Status, VerificationReport
 from microcred.earning import services as earning
 from microcred.orgs.models import AuditEvent, Role, User
-from tests.assessment.helpers import feedback_for_all, fill_portfolio, marks_for
+from tests.assessment.helpers import feedback_for_all, fill_portfolio, marks_for, qualify_for
 from tests.catalog.factories import catalog_people, publish_stack
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def earn(make_user, org_tree, versions) -> Callable[..., IssuedCredential]:
     profile = AssessorProfile.objects.create(
         user=assessor, home_organization=org_tree["assess"], weekly_capacity=50
     )
-    profile.qualified_micro_credentials.add(*(v.micro_credential for v in versions))
+    qualify_for(profile, *(v.micro_credential for v in versions))
 
     def make(earner: User, version: MicroCredentialVersion) -> IssuedCredential:
         attempt, _ = earning.start_attempt(version, user=earner)

@@ -13,7 +13,7 @@ from microcred.earning import selectors, services
 from microcred.earning.models import Attempt, FrozenSubmissionError, Submission
 from microcred.orgs.models import Role
 
-from ..assessment.helpers import feedback_for_all, marks_for
+from ..assessment.helpers import feedback_for_all, marks_for, qualify_for
 from ..catalog.factories import publish_next_version
 from .portfolio_helpers import (
     ready_portfolio,
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def assessor(world, make_user, org_tree):
     user = make_user(Role.ASSESSOR, org_tree["assess"])
     profile = AssessorProfile.objects.create(user=user, home_organization=org_tree["assess"])
-    profile.qualified_micro_credentials.add(world.version.micro_credential)
+    qualify_for(profile, world.version.micro_credential)
     return profile
 
 

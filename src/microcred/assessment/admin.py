@@ -43,8 +43,8 @@ class DeclaredConflictInline(admin.TabularInline):
 
 @admin.register(AssessorProfile)
 class AssessorProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "home_organization", "weekly_capacity", "active", "calibration"]
-    list_filter = ["active", "calibration"]
+    list_display = ["user", "home_organization", "weekly_capacity", "active"]
+    list_filter = ["active"]
     search_fields = ["user__email", "user__last_name"]
     raw_id_fields = ["user"]
     filter_horizontal = ["qualified_micro_credentials", "qualified_stacks"]

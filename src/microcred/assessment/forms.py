@@ -23,7 +23,15 @@ class ProfileForm(forms.ModelForm):
     )
     weekly_capacity = forms.IntegerField(min_value=1, max_value=100, label="Submissions per week")
     pay_rate = forms.DecimalField(
-        min_value=0, max_digits=7, decimal_places=2, label="Pay per submission (dollars)"
+        min_value=0, max_digits=7, decimal_places=2, label="Pay per hour of scoring (dollars)"
+    )
+    fee_per_submission = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        label="Or a fixed fee per submission (dollars)",
+        help_text="Leave empty to pay by the hour, from the minutes the assessor records.",
     )
 
     class Meta:
@@ -35,14 +43,13 @@ class ProfileForm(forms.ModelForm):
             "qualified_stacks",
             "weekly_capacity",
             "pay_rate",
+            "fee_per_submission",
             "active",
-            "calibration",
         ]
         labels = {
-            "qualified_micro_credentials": "Qualified to score these micro-credentials",
-            "qualified_stacks": "Qualified for every micro-credential of these stacks",
+            "qualified_micro_credentials": "Trained to score these micro-credentials",
+            "qualified_stacks": "Trained for every micro-credential of these stacks",
             "active": "Active: takes new assignments",
-            "calibration": "Calibration status",
         }
         help_texts = {
             "home_organization": "Where the assessor works; conflicts are checked against it.",

@@ -70,7 +70,12 @@ def queue_row(a: Assignment) -> QueueRow:
         code=submission_code(a.submission),
         title=a.submission.attempt.version.title,
         resubmission=a.submission.number > 1,
-        kind=a.get_kind_display(),
+        # Drift checks read as live work on purpose; calibration rounds say what they are.
+        kind=(
+            a.get_purpose_display()
+            if a.purpose == Assignment.Purpose.CALIBRATION
+            else a.get_kind_display()
+        ),
         status=a.get_status_display(),
         is_open=a.status == Status.ASSIGNED,
         assigned_at=a.assigned_at,
@@ -208,14 +213,25 @@ class FeedbackView:
     decided_at: datetime
 
 
+def carrying_score(decision: Decision, prefix: str = "") -> Q:
+    """Filter for the read that carries a decision (the third when two reads differed);
+    decisions made before double scoring existed name none and were the first read's."""
+    if decision.score_id:
+        return Q(**{f"{prefix}pk": decision.score_id})
+    return Q(
+        **{
+            f"{prefix}assignment__submission_id": decision.submission_id,
+            f"{prefix}assignment__kind": Assignment.Kind.PRIMARY,
+        }
+    )
+
+
 def feedback_for(submission: Submission) -> FeedbackView | None:
     decision = Decision.objects.filter(submission=submission).select_related("band").first()
     if decision is None:
         return None
     score = (
-        Score.objects.filter(
-            assignment__submission=submission, assignment__kind=Assignment.Kind.PRIMARY
-        )
+        Score.objects.filter(carrying_score(decision))
         .select_related("band")
         .prefetch_related(
             Prefetch(

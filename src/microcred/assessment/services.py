@@ -1,7 +1,8 @@
 """Every write of the assessment app: assessor profiles and declared conflicts, assignment,
 declining and expiry, withdrawal, scoring, decisions and awards.
 
-Assignment lives behind one function, `assign`, so a later optimizer replaces only it.
+Assignment is planned in planning.py (a min-cost flow over the eligible pairs, solver.py); second
+reads and their settlement in moderation.py.
 Scoring happens in one transaction: the score, its decision, the awards and the earning app's
 state change land together or not at all, and each step is idempotent, so a retry after a
 crash neither duplicates an award nor changes a submitted score (invariants 3 and 5).
@@ -9,15 +10,14 @@ crash neither duplicates an award nor changes a submitted score (invariants 3 an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,8 +30,7 @@ from microcred.notifications.services import notify
 from microcred.orgs.models import Organization, User
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import selectors
-from .conflicts import SubmissionFacts, conflicts_with, submission_facts
+from . import moderation, planning, selectors
 from .models import (
     AssessorProfile,
     Assignment,
@@ -44,11 +43,6 @@ from .models import (
 
 Status = Assignment.Status
 REMINDER_BEFORE = timedelta(days=2)
-CAPACITY_WINDOW = timedelta(days=7)
-
-
-def scoring_days() -> int:
-    return int(getattr(settings, "MICROCRED_SCORING_DAYS", 14))
 
 
 # ---------------------------------------------------------------------------- profiles
@@ -60,14 +54,15 @@ def save_profile(
         "home_organization",
         "weekly_capacity",
         "pay_rate",
+        "fee_per_submission",
         "active",
-        "calibration",
     )
     with transaction.atomic():
         if profile is None:
             profile = AssessorProfile(user=data["user"])
         for name in fields:
-            setattr(profile, name, data[name])
+            if name in data:
+                setattr(profile, name, data[name])
         created = profile.pk is None
         profile.save()
         profile.qualified_micro_credentials.set(data.get("qualified_micro_credentials", []))
@@ -77,7 +72,7 @@ def save_profile(
             "assessor.created" if created else "assessor.updated",
             profile,
             organization=profile.home_organization,
-            data={"active": profile.active, "calibration": profile.calibration},
+            data={"active": profile.active},
         )
     return profile
 
@@ -127,130 +122,34 @@ def declare_conflict(
 
 
 # ---------------------------------------------------------------------------- assignment
-@dataclass(frozen=True)
-class Candidate:
-    profile: AssessorProfile
-    spare: int
-    open_total: int
-    scored_before: bool
-
-
-def _candidates(
-    submission: Submission, facts: SubmissionFacts, exclude: Iterable[AssessorProfile]
-) -> tuple[list[Candidate], str]:
-    """Eligible assessors, and when there are none, the reason in a scoring lead's words."""
-    mc_id = submission.attempt.version.micro_credential_id
-    since = timezone.now() - CAPACITY_WINDOW
-    qualified = (
-        AssessorProfile.objects.filter(
-            Q(qualified_micro_credentials=mc_id) | Q(qualified_stacks__micro_credentials=mc_id)
-        )
-        .exclude(user__is_active=False)
-        .distinct()
-    )
-    if not qualified.exists():
-        return [], "No assessor is qualified for this micro-credential."
-    ready = qualified.filter(active=True, calibration=AssessorProfile.Calibration.CALIBRATED)
-    if not ready.exists():
-        return [], "Every qualified assessor is paused or not calibrated."
-    ready = ready.exclude(pk__in=[p.pk for p in exclude]).exclude(
-        assignments__submission=submission
-    )
-    ready = ready.annotate(
-        open_recent=Count(
-            "assignments",
-            filter=Q(assignments__status=Status.ASSIGNED, assignments__assigned_at__gte=since),
-            distinct=True,
-        ),
-        open_total=Count(
-            "assignments", filter=Q(assignments__status=Status.ASSIGNED), distinct=True
-        ),
-    ).select_related("user")
-    earlier = set(
-        Assignment.objects.filter(
-            submission__attempt_id=submission.attempt_id, status=Status.COMPLETED
-        ).values_list("assessor_id", flat=True)
-    )
-    free = [profile for profile in ready if profile.weekly_capacity - profile.open_recent > 0]
-    if not free:
-        if not ready:
-            return [], "Every qualified assessor has already had this submission."
-        return [], "Every qualified assessor is at their weekly capacity."
-    candidates = [
-        Candidate(
-            profile=profile,
-            spare=profile.weekly_capacity - profile.open_recent,
-            open_total=profile.open_total,
-            scored_before=profile.pk in earlier,
-        )
-        for profile in free
-        if not conflicts_with(profile, facts)
-    ]
-    if not candidates:
-        return [], "Every qualified assessor with time has a conflict with this earner."
-    return candidates, ""
-
-
-def _best(candidates: list[Candidate]) -> Candidate:
-    # A resubmission goes to a fresh pair of eyes when one is free; then most spare capacity,
-    # then the lightest total load; the profile id keeps the choice stable.
-    return min(candidates, key=lambda c: (c.scored_before, -c.spare, c.open_total, c.profile.pk))
+def assign(submission: Submission) -> Assignment | None:
+    """Give the reads this submission still needs to eligible assessors (planning.py), or
+    leave them waiting for a scoring lead to see in the unassigned list. Returns the first new
+    assignment, if any."""
+    result = planning.plan_and_assign([submission])
+    return result.assigned[0] if result.assigned else None
 
 
 def unassigned_reason(submission: Submission) -> str:
-    """Why `assign` would find no one for this submission right now ("" if it would)."""
-    _candidates_found, reason = _candidates(submission, submission_facts(submission), ())
-    return reason
-
-
-def assign(
-    submission: Submission,
-    *,
-    kind: str = Assignment.Kind.PRIMARY,
-    exclude: Iterable[AssessorProfile] = (),
-) -> Assignment | None:
-    """Give the submission to the eligible assessor with the most spare capacity, or leave it
-    waiting (None) for a scoring lead to see in the unassigned list."""
-    with transaction.atomic():
-        locked = Submission.objects.select_for_update().get(pk=submission.pk)
-        waiting = locked.status in (
-            Submission.Status.AWAITING_ASSESSOR,
-            Submission.Status.IN_SCORING,
-        )
-        taken = Assignment.objects.filter(
-            submission=locked, kind=kind, status__in=[Status.ASSIGNED, Status.COMPLETED]
-        ).exists()
-        if not waiting or taken:
-            return None
-        candidates, _reason = _candidates(locked, submission_facts(locked), exclude)
-        if not candidates:
-            return None
-        chosen = _best(candidates).profile
-        assignment = Assignment.objects.create(
-            submission=locked,
-            assessor=chosen,
-            kind=kind,
-            due_at=timezone.now() + timedelta(days=scoring_days()),
-        )
-        code = selectors.submission_code(locked)
-        notify(
-            chosen.user,
-            NotificationKind.ASSIGNED,
-            title=f"New submission to score: {code}",
-            body=(
-                f"{locked.attempt.version.title}. Please score it by "
-                f"{timezone.localtime(assignment.due_at):%B %-d, %Y}, or decline it soon so "
-                "someone else can."
-            ),
-            url=reverse("assessment:score", args=[assignment.pk]),
-            dedupe_key=f"assignment:{assignment.pk}:assigned",
-        )
-    return assignment
+    """Why the submission's next read finds no one right now ("" if someone is free)."""
+    backlog = planning.open_reads([submission])
+    if not backlog.reads:
+        return ""
+    pool = planning.load_pool({submission.attempt.version.micro_credential_id})
+    return planning.eligible(pool, backlog, backlog.reads[0])[1]
 
 
 def on_submission(submission: Submission) -> Assignment | None:
-    """Called by earning after a submission commits."""
+    """Called by earning after a submission commits: draw it for a second read when the
+    micro-credential's policy says so, then plan its reads."""
+    moderation.draw_second_read(submission)
     return assign(submission)
+
+
+def plan_backlog(*, replan: bool = True, actor: Any = SYSTEM) -> planning.PlanResult:
+    """The batch: every waiting read, and (with `replan`) every assignment nobody has opened
+    yet, planned together so rarely held micro-credentials are not stranded."""
+    return planning.plan_and_assign(None, replan=replan, actor=actor)
 
 
 def on_withdrawal(submission: Submission) -> None:
@@ -268,7 +167,12 @@ def on_withdrawal(submission: Submission) -> None:
 def start_scoring(assignment: Assignment, *, assessor: Any) -> None:
     """The assessor opened the submission: from now on the earner can no longer withdraw it."""
     if assignment.status == Status.ASSIGNED and assignment.assessor.user_id == assessor.pk:
-        earning_services.mark_in_scoring(assignment.submission)
+        # Opened work is never moved by a re-plan.
+        Assignment.objects.filter(pk=assignment.pk, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+        if assignment.purpose == Assignment.Purpose.LIVE:
+            earning_services.mark_in_scoring(assignment.submission)
 
 
 def _lock_open(assignment: Assignment, user: Any) -> Assignment:
@@ -299,7 +203,7 @@ def decline(assignment: Assignment, *, assessor: Any, reason: str) -> Assignment
         locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "decline_reason", "closed_at"])
         record_audit(assessor, "assignment.declined", locked, reason=reason)
-        return assign(locked.submission, kind=locked.kind, exclude=[locked.assessor])
+        return assign(locked.submission)
 
 
 @dataclass(frozen=True)
@@ -341,6 +245,7 @@ def sweep_assignments(now: Any = None) -> SweepResult:
             )
             reminded += 1
     missed = Assignment.objects.filter(status=Status.ASSIGNED, due_at__lte=now)
+    expired_keys: set[tuple[int, str]] = set()
     for assignment in missed.select_related("submission", "assessor"):
         with transaction.atomic():
             if not Assignment.objects.filter(pk=assignment.pk, status=Status.ASSIGNED).update(
@@ -348,10 +253,14 @@ def sweep_assignments(now: Any = None) -> SweepResult:
             ):
                 continue
             expired += 1
-            if assign(assignment.submission, kind=assignment.kind, exclude=[assignment.assessor]):
-                reassigned += 1
-    for submission in selectors.unassigned_submissions():
-        if assign(submission):
+            expired_keys.add((assignment.submission_id, assignment.kind))
+            record_audit(SYSTEM, "assignment.expired", assignment, reason="Missed the due date")
+    # The scheduled batch: expired reads and everything else waiting, planned together.
+    planned = plan_backlog(replan=True)
+    for a in planned.assigned:
+        if (a.submission_id, a.kind) in expired_keys:
+            reassigned += 1
+        else:
             assigned_waiting += 1
     return SweepResult(reminded, expired, reassigned, assigned_waiting)
 
@@ -442,6 +351,7 @@ def submit_score(
         marks = check_marks(rubric, component_points, feedback, overall_feedback, minutes_spent)
         total = sum(m.points for m in marks)
         band = band_for(rubric, total)
+        rate, amount = pay_for(locked.assessor, int(minutes_spent))
         score = Score.objects.create(
             assignment=locked,
             total_points=total,
@@ -449,6 +359,11 @@ def submit_score(
             passed=band.passing,
             overall_feedback=overall_feedback.strip(),
             minutes_spent=int(minutes_spent),
+            pay_rate=rate,
+            pay_amount=amount,
+            funding_organization_id=moderation.policy_for(
+                locked.submission.attempt.version.micro_credential_id
+            ).funding_organization_id,
         )
         ComponentScore.objects.bulk_create(
             ComponentScore(
@@ -464,20 +379,43 @@ def submit_score(
         locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at"])
         record_audit(assessor, "score.submitted", score, data={"points": total, "band": band.label})
-        if locked.kind == Assignment.Kind.PRIMARY:
-            decision = decide(locked.submission, score)
+        if locked.purpose != Assignment.Purpose.LIVE:
+            from . import calibration
+
+            calibration.on_anchor_scored(locked, score)
+            return score
+        deciding = moderation.settle(locked.submission, score)
+        if deciding is None:
+            planning.plan_and_assign([locked.submission])  # the next read, if someone is free
+        else:
+            decision = decide(locked.submission, deciding)
             earning_services.apply_decision(locked.submission, decision.outcome)
             _notify_decision(decision)
     return score
 
 
+def pay_for(profile: AssessorProfile, minutes: int) -> tuple[Decimal, Decimal]:
+    """The rate and the amount a read earns: the fixed fee when the assessor has one, else the
+    hourly rate for the minutes recorded, to the cent."""
+    if profile.fee_per_submission is not None:
+        return profile.fee_per_submission, profile.fee_per_submission
+    amount = (profile.pay_rate * minutes / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return profile.pay_rate, amount
+
+
 def decide(submission: Submission, score: Score) -> Decision:
-    """The submission's decision and, when earned, one Award per earner. Idempotent: a retry
-    finds what an earlier run wrote, and the unique constraints stop any duplicate."""
+    """The submission's decision from the read that carries it and, when earned, one Award per
+    earner. Idempotent: a retry finds what an earlier run wrote, and the unique constraints
+    stop any duplicate."""
     outcome = Decision.Outcome.EARNED if score.passed else Decision.Outcome.NOT_YET
     decision, created = Decision.objects.get_or_create(
         submission=submission,
-        defaults={"outcome": outcome, "total_points": score.total_points, "band": score.band},
+        defaults={
+            "outcome": outcome,
+            "total_points": score.total_points,
+            "band": score.band,
+            "score": score,
+        },
     )
     if created:
         record_audit(SYSTEM, "decision.made", decision, data={"outcome": outcome})

@@ -15,4 +15,5 @@ urlpatterns = [
     path("assessors/<int:pk>/", views.profile_edit, name="profile_edit"),
     path("unassigned/", views.unassigned, name="unassigned"),
     path("unassigned/<int:pk>/assign/", views.assign_now, name="assign_now"),
+    path("unassigned/plan/", views.plan_backlog, name="plan_backlog"),
 ]

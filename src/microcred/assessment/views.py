@@ -13,12 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from microcred.earning.models import Submission
 
-from . import selectors, services
+from . import planning, selectors, services
 from .forms import ConflictForm, DeclineForm, ProfileForm, ScoreForm, attach_errors
 from .models import AssessorProfile, Assignment
 
@@ -202,10 +203,23 @@ def profile_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def unassigned(request: HttpRequest) -> HttpResponse:
     _require(request, "assessment.view_unassigned")
     rows = [
-        (submission, selectors.submission_code(submission), services.unassigned_reason(submission))
-        for submission in selectors.unassigned_submissions()[:200]
+        (w.submission, selectors.submission_code(w.submission), w.kind, w.reason)
+        for w in planning.waiting_reads()
     ]
     return render(request, "assessment/unassigned.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def plan_backlog(request: HttpRequest) -> HttpResponse:
+    """The batch on demand: every waiting read and every unopened assignment, planned together."""
+    _require(request, "assessment.view_unassigned")
+    result = services.plan_backlog(actor=request.user)
+    text = f"Assigned {len(result.assigned)} read{pluralize(len(result.assigned))}"
+    if result.moved:
+        text += f", of which {result.moved} moved from an assessor who had not opened it yet"
+    messages.success(request, f"{text}. {len(result.unassigned)} still waiting.")
+    return redirect(reverse("assessment:unassigned"))
 
 
 @login_required

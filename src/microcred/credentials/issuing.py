@@ -17,7 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from microcred.assessment.models import Assignment, Award, ComponentScore
+from microcred.assessment.models import Award, ComponentScore
+from microcred.assessment.selectors import carrying_score
 from microcred.catalog.models import (
     MicroCredentialVersion,
     OutcomeBand,
@@ -189,13 +190,10 @@ def achievement(version: MicroCredentialVersion) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- the subject
 
 
-def _first_read_components(award: Award) -> list[ComponentScore]:
-    """The component points of the score that decided the award (the first read)."""
+def _deciding_components(award: Award) -> list[ComponentScore]:
+    """The component points of the read that carried the decision."""
     return list(
-        ComponentScore.objects.filter(
-            score__assignment__submission=award.decision.submission,
-            score__assignment__kind=Assignment.Kind.PRIMARY,
-        )
+        ComponentScore.objects.filter(carrying_score(award.decision, prefix="score__"))
         .select_related("rubric_component")
         .order_by("rubric_component__order")
     )
@@ -218,7 +216,7 @@ def results(award: Award, base: str) -> list[dict[str, Any]]:
                 "resultDescription": _component_id(base, mark.rubric_component_id),
                 "value": str(mark.points),
             }
-            for mark in _first_read_components(award)
+            for mark in _deciding_components(award)
         ),
     ]
 

@@ -17,9 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from microcred.assessment import calibration
 from microcred.assessment import services as assessment
-from microcred.assessment.models import AssessorProfile, Assignment, Award
-from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion, Rubric
+from microcred.assessment.models import AssessorProfile, Assignment, Award, Qualification
+from microcred.catalog.models import (
+    EvidenceRequirement,
+    MicroCredential,
+    MicroCredentialVersion,
+    Rubric,
+)
 from microcred.credentials import services as credentials
 from microcred.credentials.models import IssuedCredential
 from microcred.earning import selectors as earning_selectors
@@ -46,15 +52,20 @@ class CredentialReport:
 
 
 def _assessor(world: DemoWorld) -> AssessorProfile:
-    """The demo assessor, qualified for every published micro-credential."""
-    user = world.person(Role.ASSESSOR)
+    """The demo assessor, qualified for every published micro-credential. The scoring lead
+    scores too, so a second read drawn by an MC's first year has someone to go to."""
+    _pool_member(world, world.person(Role.SCORING_LEAD))
+    return _pool_member(world, world.person(Role.ASSESSOR))
+
+
+def _pool_member(world: DemoWorld, user: User) -> AssessorProfile:
     profile = AssessorProfile.objects.filter(user=user).first()
     if profile is not None:
         return profile
     published = MicroCredentialVersion.objects.filter(
         status=MicroCredentialVersion.Status.PUBLISHED
     ).values_list("micro_credential", flat=True)
-    return assessment.save_profile(
+    profile = assessment.save_profile(
         actor=world.person(Role.SCORING_LEAD),
         data={
             "user": user,
@@ -62,10 +73,19 @@ def _assessor(world: DemoWorld) -> AssessorProfile:
             "weekly_capacity": 10,
             "pay_rate": "75.00",
             "active": True,
-            "calibration": AssessorProfile.Calibration.CALIBRATED,
             "qualified_micro_credentials": list(published),
         },
     )
+    # The demo's MCs have no anchor sets yet, so the scoring lead attests the assessor.
+    for mc in MicroCredential.objects.filter(pk__in=published):
+        calibration.qualify(
+            profile,
+            mc,
+            actor=world.person(Role.SCORING_LEAD),
+            source=Qualification.Source.ATTESTED,
+            note="Scored the pilot submissions with the provider's master scorers.",
+        )
+    return profile
 
 
 def _fill(attempt: Attempt, earner: User, spec: dict[str, Any], video: Path) -> None:
@@ -100,7 +120,7 @@ def _top_marks(rubric: Rubric) -> dict[int, list[int]]:
     return marks
 
 
-def _score(attempt: Attempt, assessor: AssessorProfile, feedback: str) -> Award:
+def _score(attempt: Attempt, feedback: str) -> Award:
     submission = attempt.submissions.get()
     assignment = Assignment.objects.filter(submission=submission).first() or assessment.assign(
         submission
@@ -110,7 +130,7 @@ def _score(attempt: Attempt, assessor: AssessorProfile, feedback: str) -> Award:
     rubric = attempt.version.rubric
     assessment.submit_score(
         assignment,
-        assessor=assessor.user,
+        assessor=assignment.assessor.user,  # the planner chose between the demo's two readers
         component_points=_top_marks(rubric),
         feedback={component.pk: feedback for component in rubric.components.all()},
         overall_feedback=feedback,
@@ -119,9 +139,7 @@ def _score(attempt: Attempt, assessor: AssessorProfile, feedback: str) -> Award:
     return Award.objects.get(attempt=attempt, earner=attempt.earner)
 
 
-def _earn(
-    world: DemoWorld, assessor: AssessorProfile, spec: dict[str, Any], video: Path
-) -> IssuedCredential | None:
+def _earn(world: DemoWorld, spec: dict[str, Any], video: Path) -> IssuedCredential | None:
     """The spec's credential, earned now; None when the earner already has that attempt."""
     earner = world.people[spec["earner"]]
     version = MicroCredentialVersion.objects.get(
@@ -134,7 +152,7 @@ def _earn(
     attempt, _ = earning.start_attempt(version, user=earner)
     _fill(attempt, earner, spec, video)
     earning.submit(attempt, user=earner)
-    return credentials.issue_for_award(_score(attempt, assessor, spec["feedback"]))
+    return credentials.issue_for_award(_score(attempt, spec["feedback"]))
 
 
 def load_credentials(world: DemoWorld) -> CredentialReport:
@@ -142,12 +160,12 @@ def load_credentials(world: DemoWorld) -> CredentialReport:
     it inside the caller's transaction, after the catalog."""
     report = CredentialReport()
     specs = json.loads(PORTFOLIOS.read_text(encoding="utf-8"))
-    assessor = _assessor(world)
+    _assessor(world)
     with tempfile.TemporaryDirectory() as folder:
         video = Path(folder) / "lesson.mp4"
         write_video(video, seconds=VIDEO_SECONDS, fps=1, audio=None)
         for spec in specs:
-            credential = _earn(world, assessor, spec, video)
+            credential = _earn(world, spec, video)
             title = f"{spec['earner']}: {spec['micro_credential']}"
             (report.issued if credential else report.present).append(title)
             if credential and spec.get("revoke"):

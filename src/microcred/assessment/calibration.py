@@ -1,0 +1,206 @@
+"""Calibration: an assessor earns the right to score an MC's live work by scoring its anchor
+set close enough to the master scores (issue 9).
+
+A round gives the assessor one assignment per anchor (purpose "calibration"), scored on the
+ordinary scoring page. When the last one is scored the round is judged against the MC's
+policy (by default the same outcome on at least 80% of anchors and every component within one
+point on at least 80% of components) and a passing round qualifies the assessor until
+recalibration falls due.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from microcred.catalog.models import MicroCredential
+from microcred.orgs.services import SYSTEM, record_audit
+
+from .models import (
+    AnchorComponentScore,
+    AssessorProfile,
+    Assignment,
+    CalibrationRound,
+    CalibrationSet,
+    ComponentScore,
+    Qualification,
+    Score,
+)
+from .moderation import policy_for
+
+COMPONENT_TOLERANCE = 1  # points a component may differ from the master's and still agree
+
+
+def _recalibrate_by(mc_id: int, now: datetime) -> datetime:
+    return now + timedelta(days=policy_for(mc_id).recalibrate_every_days)
+
+
+def qualify(
+    profile: AssessorProfile,
+    micro_credential: MicroCredential,
+    *,
+    actor: Any,
+    source: str,
+    calibration_round: CalibrationRound | None = None,
+    note: str = "",
+) -> Qualification:
+    """Record a current qualification (a passed round, or a scoring lead's attestation, which
+    an MC needs before it has anchors of its own)."""
+    if source == Qualification.Source.ATTESTED and not note.strip():
+        raise ValidationError({"note": "Say why you attest this assessor without calibration."})
+    now = timezone.now()
+    with transaction.atomic():
+        qualification, _created = Qualification.objects.update_or_create(
+            assessor=profile,
+            micro_credential=micro_credential,
+            defaults={
+                "status": Qualification.Status.QUALIFIED,
+                "source": source,
+                "calibration_round": calibration_round,
+                "qualified_at": now,
+                "recalibrate_by": _recalibrate_by(micro_credential.pk, now),
+                "note": note.strip()[:300],
+            },
+        )
+        record_audit(
+            actor,
+            "qualification.granted",
+            qualification,
+            reason=note.strip(),
+            data={"source": source, "micro_credential": micro_credential.pk},
+        )
+    return qualification
+
+
+def start_round(
+    profile: AssessorProfile, calibration_set: CalibrationSet, *, actor: Any
+) -> CalibrationRound:
+    """Give the assessor every anchor of the set to score, in a shuffled order."""
+    policy = policy_for(calibration_set.version.micro_credential_id)
+    anchors = list(calibration_set.anchors.select_related("submission").order_by("?"))
+    if len(anchors) < policy.calibration_min_anchors:
+        raise ValidationError(
+            f"This calibration set has {len(anchors)} anchor submissions; it needs at least "
+            f"{policy.calibration_min_anchors} before anyone can calibrate on it."
+        )
+    if not calibration_set.active:
+        raise ValidationError("This calibration set is retired: choose a current one.")
+    with transaction.atomic():
+        if CalibrationRound.objects.filter(
+            assessor=profile, calibration_set=calibration_set, finished_at__isnull=True
+        ).exists():
+            raise ValidationError("This assessor already has a calibration round open on it.")
+        calibration_round = CalibrationRound.objects.create(
+            assessor=profile, calibration_set=calibration_set
+        )
+        due = timezone.now() + timedelta(days=14)
+        Assignment.objects.bulk_create(
+            Assignment(
+                submission=anchor.submission,
+                assessor=profile,
+                purpose=Assignment.Purpose.CALIBRATION,
+                anchor=anchor,
+                calibration_round=calibration_round,
+                due_at=due,
+            )
+            for anchor in anchors
+        )
+        record_audit(actor, "calibration.started", calibration_round)
+    return calibration_round
+
+
+def _agreement(score: Score, anchor_id: int) -> tuple[bool, int, int]:
+    """Same outcome as the master, components within tolerance, components compared."""
+    master = dict(
+        AnchorComponentScore.objects.filter(anchor_id=anchor_id).values_list(
+            "rubric_component_id", "points"
+        )
+    )
+    given = dict(
+        ComponentScore.objects.filter(score=score).values_list("rubric_component_id", "points")
+    )
+    close = sum(
+        1 for pk, points in master.items() if abs(given.get(pk, 0) - points) <= COMPONENT_TOLERANCE
+    )
+    same = score.passed == score.assignment.anchor.master_passed
+    return same, close, len(master)
+
+
+def on_anchor_scored(assignment: Assignment, score: Score) -> None:
+    """Called in the scoring transaction: judge the round once its last anchor is scored."""
+    calibration_round = assignment.calibration_round
+    if calibration_round is None:
+        return  # a drift check: monitoring reads it with the other pairs
+    if calibration_round.assignments.exclude(status=Assignment.Status.COMPLETED).exists():
+        return
+    outcomes = components = compared = 0
+    scored = Score.objects.filter(assignment__calibration_round=calibration_round).select_related(
+        "assignment__anchor"
+    )
+    anchors = 0
+    for each in scored:
+        same, close, count = _agreement(each, each.assignment.anchor_id)
+        anchors += 1
+        outcomes += same
+        components += close
+        compared += count
+    mc = calibration_round.calibration_set.version.micro_credential
+    policy = policy_for(mc.pk)
+    outcome_share = outcomes / anchors if anchors else 0.0
+    component_share = components / compared if compared else 0.0
+    passed = (
+        outcome_share * 100 >= policy.calibration_outcome_percent
+        and component_share * 100 >= policy.calibration_component_percent
+    )
+    calibration_round.finished_at = timezone.now()
+    calibration_round.passed = passed
+    calibration_round.outcome_agreement = outcome_share
+    calibration_round.component_agreement = component_share
+    calibration_round.save()
+    record_audit(
+        assignment.assessor.user,
+        "calibration.finished",
+        calibration_round,
+        data={"passed": passed, "outcomes": outcome_share, "components": component_share},
+    )
+    if passed:
+        qualify(
+            assignment.assessor,
+            mc,
+            actor=assignment.assessor.user,
+            source=Qualification.Source.CALIBRATION,
+            calibration_round=calibration_round,
+        )
+
+
+def mark_recalibration_due(now: datetime | None = None) -> int:
+    """Qualifications past their date, or of assessors back from a long break, fall due."""
+    now = now or timezone.now()
+    due = 0
+    for qualification in Qualification.objects.filter(
+        status=Qualification.Status.QUALIFIED
+    ).select_related("assessor"):
+        policy = policy_for(qualification.micro_credential_id)
+        last = (
+            Score.objects.filter(assignment__assessor=qualification.assessor)
+            .order_by("-submitted_at")
+            .values_list("submitted_at", flat=True)
+            .first()
+        ) or qualification.qualified_at
+        on_break = now - last > timedelta(days=policy.recalibrate_after_break_days)
+        if qualification.recalibrate_by <= now or on_break:
+            with transaction.atomic():
+                qualification.status = Qualification.Status.RECALIBRATE
+                qualification.save(update_fields=["status", "updated"])
+                record_audit(
+                    SYSTEM,
+                    "qualification.recalibration_due",
+                    qualification,
+                    reason="long break" if on_break else "periodic",
+                )
+            due += 1
+    return due

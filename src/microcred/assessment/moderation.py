@@ -1,0 +1,133 @@
+"""Double scoring and its settlement (issue 9).
+
+A submission gets a second, independent read when its micro-credential's policy draws it: every
+submission while the MC is in its first year, a random share of the rest, and any whose first
+read lands within a point or so of the pass line. Readers never see each other's scores. When
+both reads reach the same outcome, the first read stands (both are kept); when they differ, a
+scoring lead's third read decides. The earner sees one decision and the feedback of the read
+that carries it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from microcred.catalog.models import MicroCredentialVersion, OutcomeBand
+from microcred.earning.models import Submission
+from microcred.orgs.services import SYSTEM, record_audit
+
+from .models import Assignment, Score, ScoringPolicy, SecondRead
+
+Kind = Assignment.Kind
+FIRST_YEAR = timedelta(days=365)
+
+
+def policy_for(micro_credential_id: int) -> ScoringPolicy:
+    """The MC's scoring policy or, when it has none of its own, the program's defaults (unsaved):
+    the model's, changed by any given in the MICROCRED_SCORING_DEFAULTS setting."""
+    policy = ScoringPolicy.objects.filter(micro_credential_id=micro_credential_id).first()
+    if policy is not None:
+        return policy
+    defaults = getattr(settings, "MICROCRED_SCORING_DEFAULTS", {})
+    return ScoringPolicy(micro_credential_id=micro_credential_id, **defaults)
+
+
+def in_first_year(micro_credential_id: int) -> bool:
+    first = MicroCredentialVersion.objects.filter(
+        micro_credential_id=micro_credential_id, published_at__isnull=False
+    ).aggregate(first=Min("published_at"))["first"]
+    return first is not None and timezone.now() - first < FIRST_YEAR
+
+
+def _sampled(submission: Submission, percent: int) -> bool:
+    # Drawn from the submission's random UUID: unpredictable to anyone, yet the same answer on
+    # a retry, so a crash between draw and commit cannot draw twice.
+    return submission.uuid.int % 10_000 < percent * 100
+
+
+def _record(submission: Submission, reason: str) -> SecondRead:
+    second, created = SecondRead.objects.get_or_create(
+        submission=submission, defaults={"reason": reason}
+    )
+    if created:
+        record_audit(SYSTEM, "second_read.drawn", second, data={"reason": reason})
+    return second
+
+
+def draw_second_read(submission: Submission) -> SecondRead | None:
+    """At submission: a second read for MCs in their first year and for the random share.
+    Nothing for a submission no longer waiting (withdrawn, or already decided)."""
+    if (
+        submission.status
+        not in (
+            Submission.Status.AWAITING_ASSESSOR,
+            Submission.Status.IN_SCORING,
+        )
+        or Score.objects.filter(assignment__submission=submission).exists()
+    ):
+        return None
+    mc_id = submission.attempt.version.micro_credential_id
+    policy = policy_for(mc_id)
+    if policy.second_read_first_year and in_first_year(mc_id):
+        return _record(submission, SecondRead.Reason.FIRST_YEAR)
+    if _sampled(submission, policy.second_read_percent):
+        return _record(submission, SecondRead.Reason.SAMPLED)
+    return None
+
+
+def pass_line(version_id: int) -> int:
+    """The fewest points in a passing band."""
+    return (
+        OutcomeBand.objects.filter(rubric__version_id=version_id, passing=True).aggregate(
+            line=Min("min_points")
+        )["line"]
+        or 0
+    )
+
+
+def near_pass(score: Score, version_id: int, margin: int) -> bool:
+    """Within `margin` points of the pass line, which runs between the highest failing total
+    and the lowest passing one: with a line at 16 and a margin of 1, totals 15 and 16 (0 turns
+    the rule off)."""
+    line = pass_line(version_id)
+    distance = score.total_points - line + 1 if score.passed else line - score.total_points
+    return distance <= margin
+
+
+def settle(submission: Submission, score: Score) -> Score | None:
+    """After a live read: the score that decides the submission, or None while another read is
+    still needed (recorded here; planning gives it to someone)."""
+    kind = score.assignment.kind
+    if kind == Kind.THIRD:
+        return score
+    reads = {
+        s.assignment.kind: s
+        for s in Score.objects.filter(
+            assignment__submission=submission,
+            assignment__purpose=Assignment.Purpose.LIVE,
+            assignment__kind__in=[Kind.PRIMARY, Kind.SECOND],
+        ).select_related("assignment")
+    }
+    if not SecondRead.objects.filter(submission=submission).exists():
+        version = submission.attempt.version
+        policy = policy_for(version.micro_credential_id)
+        if kind == Kind.PRIMARY and near_pass(score, version.pk, policy.second_read_margin):
+            _record(submission, SecondRead.Reason.NEAR_PASS)
+            return None
+        return reads.get(Kind.PRIMARY, score)
+    if len(reads) < 2:
+        return None
+    first, second = reads[Kind.PRIMARY], reads[Kind.SECOND]
+    if first.passed == second.passed:
+        return first
+    record_audit(
+        SYSTEM,
+        "second_read.disagreed",
+        submission,
+        data={"first": first.total_points, "second": second.total_points},
+    )
+    return None
