@@ -222,6 +222,7 @@ STATICFILES_DIRS = [
     for name, path in {
         "htmx": "htmx.org/dist",
         "uppy": "uppy/dist",
+        "chartjs": "chart.js/dist",
     }.items()
     if (NODE_MODULES / path).is_dir()
 ]
@@ -239,6 +240,7 @@ if _NINJA_SPEC and _NINJA_SPEC.origin:
 STATICFILES_ONLY = {
     "vendor/htmx": ["htmx.min.js"],
     "vendor/uppy": ["uppy.min.mjs"],
+    "vendor/chartjs": ["chart.umd.min.js", "chart.umd.min.js.map"],
     "vendor/swagger": [
         "swagger-ui-bundle.js",
         "swagger-ui-init.js",

@@ -502,3 +502,22 @@ class DriftFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assessor}: {self.statistic} {self.value:.2f} ({self.get_status_display()})"
+
+
+class AnchorConsent(models.Model):
+    """An earner's leave to use a decided submission as a calibration anchor. Assessors see it
+    as they see any submission (a code, blind copies of files); withdrawing keeps it out of new
+    sets and rounds."""
+
+    submission = models.OneToOneField(
+        "earning.Submission", on_delete=models.CASCADE, related_name="anchor_consent"
+    )
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    given_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        state = "withdrawn" if self.withdrawn_at else "given"
+        return f"Anchor consent for {self.submission} ({state})"

@@ -70,3 +70,10 @@ rules.add_perm("assessment.view_own_profile", has_assessor_profile)
 rules.add_perm("assessment.change_own_profile", owns_profile)
 rules.add_perm("assessment.view_assignment", is_own_assignment)
 rules.add_perm("assessment.score_assignment", is_own_assignment & is_open)
+# Calibration sets and master scores, reliability and drift, and pay reports are the scoring
+# program's: scoring leads and the state program office (issue 9).
+rules.add_perm("assessment.manage_calibration", runs_pool)
+rules.add_perm("assessment.view_reliability", runs_pool)
+rules.add_perm("assessment.view_pay", runs_pool)
+# An assessor sees their own calibration rounds, agreement and pay.
+rules.add_perm("assessment.view_own_record", has_assessor_profile)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_calibration, urls_pay, urls_reliability, views
 
 app_name = "assessment"
 
@@ -17,3 +17,4 @@ urlpatterns = [
     path("unassigned/<int:pk>/assign/", views.assign_now, name="assign_now"),
     path("unassigned/plan/", views.plan_backlog, name="plan_backlog"),
 ]
+urlpatterns += urls_calibration.urlpatterns + urls_reliability.urlpatterns + urls_pay.urlpatterns

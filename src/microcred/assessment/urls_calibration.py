@@ -1,0 +1,7 @@
+"""Routes of calibration pages (included by assessment/urls.py)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
