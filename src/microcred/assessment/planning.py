@@ -30,9 +30,16 @@ from microcred.notifications.services import notify
 from microcred.orgs.models import AuditEvent, Membership, Role
 from microcred.orgs.services import SYSTEM, build_audit_event
 
-from . import selectors, solver
+from . import moderation, selectors, solver
 from .conflicts import ConflictIndex, OrgTree, SubmissionFacts, facts_for
-from .models import AssessorProfile, Assignment, Qualification, Score, SecondRead
+from .models import (
+    AssessorProfile,
+    Assignment,
+    CalibrationAnchor,
+    Qualification,
+    Score,
+    SecondRead,
+)
 
 Kind = Assignment.Kind
 Status = Assignment.Status
@@ -269,6 +276,7 @@ class PlanResult:
     moved: int = 0
     kept: int = 0
     unassigned: dict[tuple[int, str], str] = field(default_factory=dict)  # read key -> reason
+    drift_checks: list[Assignment] = field(default_factory=list)
 
 
 def weights(seed: int | None = None) -> solver.Weights:
@@ -319,12 +327,18 @@ def plan_and_assign(
         slots = [
             solver.AssessorSlot(id=pk, spare=spare[pk], load=pool.load[pk]) for pk in pool.profiles
         ]
-        plan = solver.plan(requests, slots, weights(seed))
+        chosen_weights = weights(seed)
+        plan = solver.plan(requests, slots, chosen_weights)
         for key in plan.unassigned:
             result.unassigned.setdefault(
                 key, "Every eligible assessor's capacity went to other submissions in this plan."
             )
         _write(plan.assigned, by_key, pool, result, actor)
+        used = Counter(a.assessor_id for a in result.assigned)
+        left = {pk: spare[pk] - used[pk] for pk in pool.profiles}
+        result.drift_checks = mix_anchors(
+            result.assigned, pool, left, random.Random(chosen_weights.seed)
+        )
     return result
 
 
@@ -433,3 +447,69 @@ def waiting_reads(limit: int = 200) -> list[WaitingRead]:
         _candidates, reason = eligible(pool, backlog, read)
         rows.append(WaitingRead(read.submission, str(labels[read.kind]), reason))
     return rows
+
+
+# ---------------------------------------------------------------------------- drift checks
+def mix_anchors(
+    live: Sequence[Assignment], pool: Pool, spare: dict[int, int], rng: random.Random
+) -> list[Assignment]:
+    """Slip anchors, unlabelled, among new live work at each MC's anchor rate, so drift shows
+    in ordinary scoring: an anchor of the same MC the assessor has never had, not conflicted
+    with them, only while their week has room. Each is audited like any assignment."""
+    if not live:
+        return []
+    mc_of = {a.pk: a.submission.attempt.version.micro_credential_id for a in live}
+    anchors: dict[int, list[CalibrationAnchor]] = defaultdict(list)
+    for anchor in (
+        CalibrationAnchor.objects.filter(
+            calibration_set__active=True,
+            calibration_set__version__micro_credential_id__in=set(mc_of.values()),
+        )
+        .exclude(submission__anchor_consent__withdrawn_at__isnull=False)
+        .select_related("submission", "calibration_set__version")
+    ):
+        anchors[anchor.calibration_set.version.micro_credential_id].append(anchor)
+    if not anchors:
+        return []
+    seen = set(
+        Assignment.objects.filter(
+            assessor_id__in={a.assessor_id for a in live},
+            submission_id__in={x.submission_id for xs in anchors.values() for x in xs},
+        ).values_list("assessor_id", "submission_id")
+    )
+    facts = facts_for(x.submission for xs in anchors.values() for x in xs)
+    rates = {mc: moderation.policy_for(mc).anchor_percent for mc in anchors}
+    due = timezone.now() + timedelta(days=scoring_days())
+    new: list[Assignment] = []
+    for a in live:
+        mc = mc_of[a.pk]
+        if not anchors.get(mc) or spare.get(a.assessor_id, 0) <= 0:
+            continue
+        if rng.random() * 100 >= rates[mc]:
+            continue
+        fit = [
+            x
+            for x in anchors[mc]
+            if (a.assessor_id, x.submission_id) not in seen
+            and a.assessor_id not in pool.conflicts.conflicted(facts[x.submission_id])
+        ]
+        if not fit:
+            continue
+        anchor = rng.choice(fit)
+        seen.add((a.assessor_id, anchor.submission_id))
+        spare[a.assessor_id] -= 1
+        new.append(
+            Assignment(
+                submission=anchor.submission,
+                assessor_id=a.assessor_id,
+                purpose=Assignment.Purpose.DRIFT_CHECK,
+                anchor=anchor,
+                due_at=due,
+            )
+        )
+    created = Assignment.objects.bulk_create(new)
+    AuditEvent.objects.bulk_create(
+        build_audit_event(SYSTEM, "assignment.drift_check", a, data={"assessor": a.assessor_id})
+        for a in created
+    )
+    return created
