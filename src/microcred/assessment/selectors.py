@@ -146,6 +146,45 @@ def assignment_for(user: Any, pk: int) -> Assignment | None:
     )
 
 
+@dataclass(frozen=True)
+class EarlierRead:
+    label: str  # "Read 1": never the assessor's name
+    score: Score
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What a scoring lead sees of the two reads a third read settles."""
+
+    reads: list[EarlierRead]
+    rows: list[tuple[str, int, list[int]]]  # component title, maximum, points per read
+
+
+def earlier_reads(assignment: Assignment) -> Settlement | None:
+    """For a third read only: the two reads that disagreed, for the scoring lead who settles
+    them. First and second readers never see each other's scores."""
+    if assignment.kind != Assignment.Kind.THIRD:
+        return None
+    scores = (
+        Score.objects.filter(
+            assignment__submission_id=assignment.submission_id,
+            assignment__purpose=Assignment.Purpose.LIVE,
+            assignment__kind__in=[Assignment.Kind.PRIMARY, Assignment.Kind.SECOND],
+        )
+        .select_related("band", "assignment")
+        .prefetch_related("components")
+        .order_by("assignment__kind")
+    )
+    points = [{c.rubric_component_id: c.points for c in s.components.all()} for s in scores]
+    components = RubricComponent.objects.filter(
+        rubric__version_id=assignment.submission.attempt.version_id
+    ).order_by("order")
+    return Settlement(
+        reads=[EarlierRead(f"Read {n}", s) for n, s in enumerate(scores, start=1)],
+        rows=[(c.title, c.max_points, [p.get(c.pk, 0) for p in points]) for c in components],
+    )
+
+
 def score_of(assignment: Assignment) -> Score | None:
     return (
         Score.objects.filter(assignment=assignment)

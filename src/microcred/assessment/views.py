@@ -74,10 +74,14 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 attach_errors(form, exc)
             else:
+                # The same words for every live read: a drift check must not stand out.
+                after = (
+                    "It counts toward your calibration."
+                    if assignment.purpose == Assignment.Purpose.CALIBRATION
+                    else "The earner sees the decision once every read it needs is in."
+                )
                 messages.success(
-                    request,
-                    f"Score sent: {saved.total_points} points, {saved.band.label}. "
-                    "The earner now sees your feedback.",
+                    request, f"Score sent: {saved.total_points} points, {saved.band.label}. {after}"
                 )
                 return redirect("assessment:queue")
     elif can_score:
@@ -95,6 +99,7 @@ def score(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "score": None if can_score else selectors.score_of(assignment),
             "decline_form": DeclineForm() if can_score else None,
+            "earlier_reads": selectors.earlier_reads(assignment),
         },
     )
 
