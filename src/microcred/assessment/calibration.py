@@ -185,12 +185,15 @@ def mark_recalibration_due(now: datetime | None = None) -> int:
         status=Qualification.Status.QUALIFIED
     ).select_related("assessor"):
         policy = policy_for(qualification.micro_credential_id)
-        last = (
+        scored = (
             Score.objects.filter(assignment__assessor=qualification.assessor)
             .order_by("-submitted_at")
             .values_list("submitted_at", flat=True)
             .first()
-        ) or qualification.qualified_at
+        )
+        # A break runs from the last score or the last qualification, whichever is later: an
+        # assessor a lead has just re-qualified is not on a break.
+        last = max(filter(None, [scored, qualification.qualified_at]))
         on_break = now - last > timedelta(days=policy.recalibrate_after_break_days)
         if qualification.recalibrate_by <= now or on_break:
             with transaction.atomic():

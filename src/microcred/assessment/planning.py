@@ -158,6 +158,8 @@ class Backlog:
     had: dict[int, set[int]]  # submission id -> assessors who ever held it
     held: dict[int, set[int]]  # submission id -> holders of its reads being re-planned
     scored_attempt: dict[int, set[int]]  # attempt id -> assessors who scored an earlier one
+    # assessor id -> their unopened reads being re-planned: places this plan may give again
+    movable: Counter[int] = field(default_factory=Counter)
 
 
 def _needed_kinds(
@@ -221,6 +223,7 @@ def open_reads(submissions: Iterable[Submission] | None = None, *, replan: bool 
     for a in movable:
         held[a.submission_id].add(a.assessor_id)
     return Backlog(
+        movable=Counter(a.assessor_id for a in movable),
         held=held,
         reads=reads,
         facts=facts_for({r.submission.pk: r.submission for r in reads}.values()),
@@ -256,9 +259,7 @@ def eligible(pool: Pool, backlog: Backlog, read: Read) -> tuple[frozenset[int], 
     fresh = base - others
     if not fresh:
         return frozenset(), "Every qualified assessor has already had this submission."
-    free = {
-        pk for pk in fresh if pool.spare.get(pk, 0) > 0 or pk in backlog.held.get(submission.pk, ())
-    }
+    free = {pk for pk in fresh if pool.spare.get(pk, 0) + backlog.movable.get(pk, 0) > 0}
     clear = free - pool.conflicts.conflicted(backlog.facts[submission.pk])
     if not free:
         return frozenset(), "Every qualified assessor is at their weekly capacity."
@@ -277,6 +278,14 @@ class PlanResult:
     kept: int = 0
     unassigned: dict[tuple[int, str], str] = field(default_factory=dict)  # read key -> reason
     drift_checks: list[Assignment] = field(default_factory=list)
+
+
+# The solver's shortfalls in a scoring lead's words (eligibility was checked before it ran).
+_SHORTFALL = {
+    solver.Shortfall.TAKEN: (
+        "Every eligible assessor's capacity went to other submissions in this plan."
+    ),
+}
 
 
 def weights(seed: int | None = None) -> solver.Weights:
@@ -303,6 +312,7 @@ def plan_and_assign(
         requests: list[solver.ReadRequest] = []
         result = PlanResult()
         by_key = {}
+        candidates_of: dict[tuple[int, str], frozenset[int]] = {}
         for read in backlog.reads:
             candidates, reason = eligible(pool, backlog, read)
             if not candidates:
@@ -312,6 +322,7 @@ def plan_and_assign(
                 # Nobody else may take it now: it stays where it is.
                 candidates = frozenset({read.current.assessor_id})
             by_key[read.key] = read
+            candidates_of[read.key] = candidates
             requests.append(
                 solver.ReadRequest(
                     key=read.key,
@@ -320,18 +331,27 @@ def plan_and_assign(
                     current=read.current.assessor_id if read.current else None,
                 )
             )
-        spare = Counter(pool.spare)
+        # A read being re-planned frees what it took: spare counts only reads this plan keeps
+        # out, load only open reads it does not touch.
+        spare, load = Counter(pool.spare), Counter(pool.load)
+        since = timezone.now() - CAPACITY_WINDOW
         for read in by_key.values():
             if read.current is not None:
-                spare[read.current.assessor_id] += 1  # its own read, free to be planned again
-        slots = [
-            solver.AssessorSlot(id=pk, spare=spare[pk], load=pool.load[pk]) for pk in pool.profiles
-        ]
+                load[read.current.assessor_id] -= 1
+                if read.current.assigned_at >= since:
+                    spare[read.current.assessor_id] += 1
+        slots = [solver.AssessorSlot(id=pk, spare=spare[pk], load=load[pk]) for pk in pool.profiles]
         chosen_weights = weights(seed)
         plan = solver.plan(requests, slots, chosen_weights)
-        for key in plan.unassigned:
+        for key, shortfall in plan.unassigned.items():
+            # Two reads of one submission never go to one assessor: when this plan gave every
+            # candidate another read of it, capacity is not what ran out.
+            readers = {pk for (sub, _kind), pk in plan.assigned.items() if sub == key[0]}
             result.unassigned.setdefault(
-                key, "Every eligible assessor's capacity went to other submissions in this plan."
+                key,
+                "Every qualified assessor has already had this submission."
+                if candidates_of[key] <= readers
+                else _SHORTFALL.get(shortfall, str(shortfall)),
             )
         _write(plan.assigned, by_key, pool, result, actor)
         used = Counter(a.assessor_id for a in result.assigned)
@@ -360,11 +380,18 @@ def _write(
                 result.kept += 1
                 continue
             cancelled.append(read.current)
+        # The pool's profile (its user loaded) rather than an id: the audit label names the
+        # assessor, and a bare id would cost two queries per read.
         new.append(
             Assignment(
-                submission=read.submission, assessor_id=profile_id, kind=read.kind, due_at=due
+                submission=read.submission,
+                assessor=pool.profiles[profile_id],
+                kind=read.kind,
+                due_at=due,
             )
         )
+    for a in cancelled:
+        a.assessor = pool.profiles.get(a.assessor_id) or a.assessor
     if cancelled:
         Assignment.objects.filter(pk__in=[a.pk for a in cancelled]).update(
             status=Status.CANCELLED, closed_at=now, decline_reason="Moved by a re-plan"
