@@ -23,7 +23,12 @@ class ProfileForm(forms.ModelForm):
     )
     weekly_capacity = forms.IntegerField(min_value=1, max_value=100, label="Submissions per week")
     pay_rate = forms.DecimalField(
-        min_value=0, max_digits=7, decimal_places=2, label="Pay per hour of scoring (dollars)"
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        label="Pay per hour of scoring (dollars)",
+        help_text="Used unless a fixed fee is set below. A change applies to scores sent from "
+        "now on; past pay never changes.",
     )
     fee_per_submission = forms.DecimalField(
         required=False,
@@ -31,7 +36,9 @@ class ProfileForm(forms.ModelForm):
         max_digits=7,
         decimal_places=2,
         label="Or a fixed fee per submission (dollars)",
-        help_text="Leave empty to pay by the hour, from the minutes the assessor records.",
+        help_text="When set, every scored submission earns this fee instead of the hourly rate, "
+        "however long it took. Leave empty to pay by the hour, from the minutes the assessor "
+        "records.",
     )
 
     class Meta:
