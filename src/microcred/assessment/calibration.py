@@ -20,6 +20,7 @@ from django.utils import timezone
 from microcred.catalog.models import MicroCredential
 from microcred.orgs.services import SYSTEM, record_audit
 
+from .conflicts import ConflictIndex, facts_for
 from .models import (
     AnchorComponentScore,
     AssessorProfile,
@@ -80,8 +81,15 @@ def start_round(
     profile: AssessorProfile, calibration_set: CalibrationSet, *, actor: Any
 ) -> CalibrationRound:
     """Give the assessor every anchor of the set to score, in a shuffled order."""
+    from .anchors import usable_anchors  # here: anchors.py builds on this module
+
     policy = policy_for(calibration_set.version.micro_credential_id)
-    anchors = list(calibration_set.anchors.select_related("submission").order_by("?"))
+    anchors = list(usable_anchors(calibration_set).select_related("submission").order_by("?"))
+    # Calibration is blind too: never an anchor from the assessor's own school or district, or
+    # from anyone else they may not score.
+    facts = facts_for(a.submission for a in anchors)
+    index = ConflictIndex.load([profile])
+    anchors = [a for a in anchors if profile.pk not in index.conflicted(facts[a.submission_id])]
     if len(anchors) < policy.calibration_min_anchors:
         raise ValidationError(
             f"This calibration set has {len(anchors)} anchor submissions; it needs at least "
@@ -175,6 +183,10 @@ def on_anchor_scored(assignment: Assignment, score: Score) -> None:
             source=Qualification.Source.CALIBRATION,
             calibration_round=calibration_round,
         )
+        # Imported here: monitoring imports this module.
+        from .monitoring import on_recalibrated
+
+        on_recalibrated(assignment.assessor, mc.pk, actor=assignment.assessor.user)
 
 
 def mark_recalibration_due(now: datetime | None = None) -> int:

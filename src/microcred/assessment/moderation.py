@@ -10,6 +10,7 @@ that carries it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,10 +31,24 @@ def policy_for(micro_credential_id: int) -> ScoringPolicy:
     """The MC's scoring policy or, when it has none of its own, the program's defaults (unsaved):
     the model's, changed by any given in the MICROCRED_SCORING_DEFAULTS setting."""
     policy = ScoringPolicy.objects.filter(micro_credential_id=micro_credential_id).first()
-    if policy is not None:
-        return policy
+    return policy or _default_policy(micro_credential_id)
+
+
+def _default_policy(micro_credential_id: int) -> ScoringPolicy:
     defaults = getattr(settings, "MICROCRED_SCORING_DEFAULTS", {})
     return ScoringPolicy(micro_credential_id=micro_credential_id, **defaults)
+
+
+def policies_for(micro_credential_ids: Iterable[int]) -> dict[int, ScoringPolicy]:
+    """`policy_for` of many MCs in one query."""
+    wanted = set(micro_credential_ids)
+    found = {
+        p.micro_credential_id: p
+        for p in ScoringPolicy.objects.filter(micro_credential_id__in=wanted)
+    }
+    for mc_id in wanted - found.keys():
+        found[mc_id] = _default_policy(mc_id)
+    return found
 
 
 def in_first_year(micro_credential_id: int) -> bool:

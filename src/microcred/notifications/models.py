@@ -16,6 +16,7 @@ class Kind(models.TextChoices):
     NOT_YET = "not_yet", "Not yet: feedback to revise and resubmit"
     TEAM_INVITE = "team_invite", "You were invited to a team"
     PREAPPROVAL = "preapproval", "A pre-approval request or decision"
+    RELIABILITY = "reliability", "Your scoring agreement: recalibration, pause or clearance"
 
 
 class Notification(models.Model):

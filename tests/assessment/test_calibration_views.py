@@ -1,0 +1,505 @@
+"""Calibration pages over HTTP: an earner's consent, calibration sets and anchors for scoring
+leads, rounds started by a lead or the assessor, scored on the ordinary scoring page, and the
+qualifications they earn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from microcred.assessment import anchors, calibration, selectors, services
+from microcred.assessment.models import (
+    AnchorConsent,
+    AssessorProfile,
+    Assignment,
+    CalibrationAnchor,
+    CalibrationRound,
+    CalibrationSet,
+    Qualification,
+    ScoringPolicy,
+)
+from microcred.catalog.models import MicroCredentialVersion
+from microcred.earning.models import Submission
+from microcred.orgs.models import AuditEvent, Role
+from tests.assessment.helpers import assert_blind, component_ids, feedback_for_all, marks_for
+
+pytestmark = pytest.mark.django_db
+
+# Master points per component of five anchors: passing (16+) and failing ones.
+MASTERS = ((4, 4, 4, 4), (5, 5, 5, 5), (3, 3, 3, 3), (2, 2, 2, 2), (5, 4, 4, 4))
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def lead(make_user, org_tree):
+    return make_user(Role.SCORING_LEAD, org_tree["assess"])
+
+
+@pytest.fixture
+def scorer(make_assessor) -> AssessorProfile:
+    """A qualified assessor who decides the submissions that become anchors."""
+    return make_assessor(weekly_capacity=50)
+
+
+@pytest.fixture
+def decided(scorer, make_submission, version) -> Callable[..., Submission]:
+    """decided(total=17): a real submission scored live and decided."""
+
+    def make(total: int = 17) -> Submission:
+        submission = make_submission()
+        assignment = services.assign(submission)
+        assert assignment is not None and assignment.assessor == scorer
+        services.submit_score(
+            assignment,
+            assessor=scorer.user,
+            component_points=marks_for(version, total),
+            feedback=feedback_for_all(version),
+            overall_feedback="Decided for the test.",
+            minutes_spent=20,
+        )
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.DECIDED
+        return submission
+
+    return make
+
+
+@pytest.fixture
+def consented(decided) -> Callable[..., Submission]:
+    def make(total: int = 17) -> Submission:
+        submission = decided(total)
+        anchors.give_consent(submission, user=submission.attempt.earner)
+        return submission
+
+    return make
+
+
+@pytest.fixture
+def trainee(make_assessor, version) -> AssessorProfile:
+    """Trained for the MC (put forward by a lead), not yet qualified."""
+    profile = make_assessor(qualified=False)
+    profile.qualified_micro_credentials.add(version.micro_credential)
+    return profile
+
+
+def _points(version: MicroCredentialVersion, per_component: Sequence[int]) -> dict[int, int]:
+    return {c.pk: n for c, n in zip(component_ids(version), per_component, strict=True)}
+
+
+@pytest.fixture
+def ready_set(consented, lead, version) -> CalibrationSet:
+    calibration_set = anchors.create_set(actor=lead, title="Coaching anchors", version=version)
+    for points in MASTERS:
+        anchors.add_anchor(
+            calibration_set,
+            actor=lead,
+            submission=consented(sum(points)),
+            points=_points(version, points),
+            rationale=f"Master rationale {sum(points)}.",
+        )
+    return calibration_set
+
+
+def _anchor_form(version, submission, per_component, rationale="Clear evidence of each step."):
+    data = {"submission": str(submission.pk) if submission else "", "rationale": rationale}
+    for component, n in zip(component_ids(version), per_component, strict=True):
+        data[f"component_{component.pk}"] = str(n)
+    return data
+
+
+def _score_form(version, per_component: Sequence[int]) -> dict[str, object]:
+    data: dict[str, object] = {"overall_feedback": "Calibration read.", "minutes_spent": "25"}
+    for component, n in zip(component_ids(version), per_component, strict=True):
+        data[f"component_{component.pk}"] = [
+            str(c.pk) for c in component.criteria.order_by("order")[:n]
+        ]
+        data[f"feedback_{component.pk}"] = f"About {component.title}."
+    return data
+
+
+# ---------------------------------------------------------------------------- consent
+def _consent_url(submission: Submission) -> str:
+    return reverse("assessment:anchor_consent", args=[submission.uuid])
+
+
+def test_the_consent_page_says_what_sharing_means(client, decided):
+    submission = decided()
+    html = _client(client, submission.attempt.earner).get(_consent_url(submission)).content
+    text = html.decode()
+    assert "never see your name, your school or your district" in text
+    assert "cleaned copies of your files" in text
+    assert "Share it for assessor training" in text
+
+
+def test_an_earner_gives_and_withdraws_consent_once_each(client, decided):
+    submission = decided()
+    earner = submission.attempt.earner
+    url = _consent_url(submission)
+    c = _client(client, earner)
+
+    assert c.post(url, {"consent": "give"}).status_code == 302
+    c.post(url, {"consent": "give"})  # twice: nothing more happens
+    consent = AnchorConsent.objects.get()
+    assert (consent.submission, consent.given_by, consent.withdrawn_at) == (
+        submission,
+        earner,
+        None,
+    )
+    assert AuditEvent.objects.filter(action="anchor_consent.given").count() == 1
+    assert "Withdraw my consent" in c.get(url).content.decode()
+
+    c.post(url, {"consent": "withdraw"})
+    c.post(url, {"consent": "withdraw"})
+    consent.refresh_from_db()
+    assert consent.withdrawn_at is not None
+    assert AuditEvent.objects.filter(action="anchor_consent.withdrawn").count() == 1
+    assert anchors.current_consent(submission) is None
+
+
+def test_someone_elses_submission_is_not_found_and_nothing_changes(
+    client, decided, make_earner, scorer
+):
+    submission = decided()
+    url = _consent_url(submission)
+    for outsider in (make_earner(first_name="Other"), scorer.user):
+        c = _client(client, outsider)
+        assert c.get(url).status_code == 404
+        assert c.post(url, {"consent": "give"}).status_code == 404
+    assert not AnchorConsent.objects.exists()
+
+
+def test_an_undecided_submission_cannot_be_shared(client, make_submission):
+    submission = make_submission()
+    c = _client(client, submission.attempt.earner)
+    assert "once it has been decided" in c.get(_consent_url(submission)).content.decode()
+    response = c.post(_consent_url(submission), {"consent": "give"}, follow=True)
+    assert "once it has been decided" in response.content.decode()
+    assert not AnchorConsent.objects.exists()
+
+
+def test_the_consent_page_needs_sign_in(client, decided):
+    response = client.get(_consent_url(decided()))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+# ---------------------------------------------------------------------------- who sees the sets
+def test_only_scoring_leads_see_calibration_sets(client, lead, trainee, decided, ready_set):
+    url = reverse("assessment:calibration_sets")
+    page = _client(client, lead).get(url)
+    assert page.status_code == 200 and "Coaching anchors" in page.content.decode()
+    assert _client(client, lead).get(ready_set_url(ready_set)).status_code == 200
+    earner = decided().attempt.earner
+    for someone in (trainee.user, earner):
+        c = _client(client, someone)
+        assert c.get(url).status_code == 403
+        assert c.get(ready_set_url(ready_set)).status_code == 403
+        assert c.post(url, {"title": "Mine", "version": ready_set.version_id}).status_code == 403
+        retire = reverse("assessment:calibration_set_retire", args=[ready_set.pk])
+        assert c.post(retire).status_code == 403
+    assert CalibrationSet.objects.count() == 1
+    ready_set.refresh_from_db()
+    assert ready_set.active
+
+
+def ready_set_url(calibration_set: CalibrationSet) -> str:
+    return reverse("assessment:calibration_set", args=[calibration_set.pk])
+
+
+# ---------------------------------------------------------------------------- sets and anchors
+def test_creating_a_set_names_each_missing_field(client, lead, version):
+    c = _client(client, lead)
+    response = c.post(reverse("assessment:calibration_sets"), {"title": "  ", "version": ""})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Give the set a title" in html
+    assert "Choose a published micro-credential version." in html
+    assert not CalibrationSet.objects.exists()
+
+    response = c.post(
+        reverse("assessment:calibration_sets"), {"title": "Anchors", "version": version.pk}
+    )
+    created = CalibrationSet.objects.get()
+    assert response["Location"] == ready_set_url(created)
+    assert (created.title, created.version, created.created_by) == ("Anchors", version, lead)
+    assert AuditEvent.objects.filter(
+        action="calibration_set.created", target_id=str(created.pk)
+    ).exists()
+
+
+def test_the_anchor_choice_shows_codes_and_bands_never_names(
+    client, lead, version, consented, decided
+):
+    shared = consented(17)
+    unshared = decided(12)
+    withdrawn = consented(9)
+    anchors.withdraw_consent(withdrawn, user=withdrawn.attempt.earner)
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+
+    html = _client(client, lead).get(ready_set_url(calibration_set)).content.decode()
+
+    assert f"{selectors.submission_code(shared)}: decided Yes, 17 points" in html
+    assert selectors.submission_code(unshared) not in html
+    assert selectors.submission_code(withdrawn) not in html
+    assert "needs 5 more anchors" in html
+    assert_blind(html, shared)
+
+
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ((6, 4, 4, 4), "enter between 0 and its maximum of 5 points"),
+        (("four", 4, 4, 4), "enter the master's points, a whole number"),
+        (("", 4, 4, 4), "enter the master's points, a whole number"),
+        ((-1, 4, 4, 4), "enter between 0 and its maximum of 5 points"),
+    ],
+)
+def test_master_points_the_rubric_cannot_give_are_refused(
+    client, lead, version, consented, points, message
+):
+    submission = consented()
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+    first = component_ids(version)[0].title
+
+    response = _client(client, lead).post(
+        ready_set_url(calibration_set), _anchor_form(version, submission, points)
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f"“{first}”: {message}".replace("'", "&#x27;") in html
+    assert not CalibrationAnchor.objects.exists()
+    assert not AuditEvent.objects.filter(action="calibration_anchor.added").exists()
+
+
+def test_an_anchor_needs_a_shared_submission_and_a_rationale(
+    client, lead, version, decided, consented
+):
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+    consented()  # something to choose, so the form is shown
+    c = _client(client, lead)
+    response = c.post(
+        ready_set_url(calibration_set), _anchor_form(version, None, (4, 4, 4, 4), rationale=" ")
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Say why these are the right points" in html
+    assert "Choose a decided submission of this version whose earners agreed to share it" in html
+    # A submission nobody agreed to share (a forged choice) is refused like a stale one.
+    unshared = c.post(
+        ready_set_url(calibration_set), _anchor_form(version, decided(), (4, 4, 4, 4))
+    )
+    assert unshared.status_code == 400
+    assert "That choice is no longer available" in unshared.content.decode()
+    assert not CalibrationAnchor.objects.exists()
+
+
+def test_a_valid_anchor_gets_its_master_total_and_band(client, lead, version, consented):
+    submission = consented(17)
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+
+    response = _client(client, lead).post(
+        ready_set_url(calibration_set), _anchor_form(version, submission, (5, 4, 3, 3))
+    )
+
+    assert response.status_code == 302
+    anchor = CalibrationAnchor.objects.get()
+    assert (anchor.submission, anchor.master_total, anchor.master_band.label) == (
+        submission,
+        15,
+        "Almost",
+    )
+    assert anchor.master_passed is False
+    assert anchor.source == CalibrationAnchor.Source.CONSENTED
+    assert sorted(anchor.master_components.values_list("points", flat=True)) == [3, 3, 4, 5]
+    assert AuditEvent.objects.filter(
+        action="calibration_anchor.added", target_id=str(anchor.pk)
+    ).exists()
+    html = client.get(ready_set_url(calibration_set)).content.decode()
+    assert "15 points, Almost" in html and "needs 4 more anchors" in html
+
+
+def test_an_anchor_is_removed_only_while_no_round_used_it(client, lead, ready_set, trainee):
+    first, second = ready_set.anchors.order_by("pk")[:2]
+    c = _client(client, lead)
+    c.post(reverse("assessment:calibration_anchor_remove", args=[first.pk]))
+    assert not CalibrationAnchor.objects.filter(pk=first.pk).exists()
+    assert AuditEvent.objects.filter(action="calibration_anchor.removed").count() == 1
+
+    ScoringPolicy.objects.create(
+        micro_credential=ready_set.version.micro_credential, calibration_min_anchors=4
+    )
+    calibration.start_round(trainee, ready_set, actor=lead)
+    response = c.post(
+        reverse("assessment:calibration_anchor_remove", args=[second.pk]), follow=True
+    )
+    assert "Assessors have already scored this anchor" in response.content.decode()
+    assert CalibrationAnchor.objects.filter(pk=second.pk).exists()
+
+
+def test_a_retired_set_starts_no_round(client, lead, ready_set, trainee):
+    _client(client, lead).post(reverse("assessment:calibration_set_retire", args=[ready_set.pk]))
+    ready_set.refresh_from_db()
+    assert not ready_set.active
+    assert AuditEvent.objects.filter(action="calibration_set.retired").count() == 1
+
+    c = _client(client, trainee.user)
+    assert (
+        "No calibration set is ready"
+        in c.get(reverse("assessment:my_calibration")).content.decode()
+    )
+    response = c.post(reverse("assessment:my_calibration"), {"calibration_set": ready_set.pk})
+    assert response.status_code == 400
+    assert not CalibrationRound.objects.exists()
+
+
+# ---------------------------------------------------------------------------- rounds
+def test_an_untrained_assessor_cannot_start_a_round(client, make_assessor, ready_set):
+    outsider = make_assessor(qualified=False)
+    c = _client(client, outsider.user)
+    response = c.post(reverse("assessment:my_calibration"), {"calibration_set": ready_set.pk})
+    assert response.status_code == 400
+    assert not CalibrationRound.objects.exists()
+    with pytest.raises(ValidationError, match="not trained"):
+        anchors.start_round(outsider, ready_set, actor=outsider.user)
+
+
+def test_my_calibration_refuses_people_without_a_profile(client, make_earner):
+    response = _client(client, make_earner()).get(reverse("assessment:my_calibration"))
+    assert response.status_code == 403
+
+
+def test_an_assessor_qualifies_through_a_round_on_the_scoring_pages(
+    client, trainee, ready_set, version, make_assessor, lead
+):
+    c = _client(client, trainee.user)
+    my_page = c.get(reverse("assessment:my_calibration")).content.decode()
+    assert "Coaching anchors" in my_page
+
+    response = c.post(reverse("assessment:my_calibration"), {"calibration_set": ready_set.pk})
+    assert response.status_code == 302 and response["Location"] == reverse("assessment:queue")
+    calibration_round = CalibrationRound.objects.get(assessor=trainee)
+    queue = c.get(reverse("assessment:queue")).content.decode()
+    assert queue.count("<td>Calibration</td>") == len(MASTERS)
+
+    results = reverse("assessment:calibration_round", args=[calibration_round.pk])
+    # Before the end: progress only, never the masters.
+    before = c.get(results).content.decode()
+    assert "0 of 5 submissions scored" in before and "Master rationale" not in before
+
+    masters = {
+        a.pk: [m.points for m in a.master_components.order_by("rubric_component__order")]
+        for a in ready_set.anchors.all()
+    }
+    for assignment in calibration_round.assignments.all():
+        page = c.get(reverse("assessment:score", args=[assignment.pk]))
+        assert page.status_code == 200
+        assert_blind(page.content.decode(), assignment.submission)
+        sent = c.post(
+            reverse("assessment:score", args=[assignment.pk]),
+            _score_form(version, masters[assignment.anchor_id]),
+        )
+        assert sent.status_code == 302
+
+    calibration_round.refresh_from_db()
+    assert calibration_round.passed is True
+    qualification = Qualification.objects.get(assessor=trainee)
+    assert qualification.source == Qualification.Source.CALIBRATION
+    after = c.get(results).content.decode()
+    assert "Passed" in after
+    assert "100% of submissions; at least 80% needed" in after
+    assert "100% of components; at least 80% needed" in after
+    assert "Master rationale 16." in after
+    assert "Passed calibration" in c.get(reverse("assessment:my_calibration")).content.decode()
+
+    # The lead sees it too; another assessor does not.
+    assert _client(client, lead).get(results).status_code == 200
+    assert _client(client, make_assessor().user).get(results).status_code == 404
+
+
+def test_a_lead_starts_a_round_for_an_assessor(client, lead, trainee, ready_set):
+    url = reverse("assessment:qualifications", args=[trainee.pk])
+    c = _client(client, lead)
+    assert "Coaching anchors" in c.get(url).content.decode()
+    response = c.post(url, {"action": "round", "calibration_set": ready_set.pk})
+    assert response.status_code == 302
+    calibration_round = CalibrationRound.objects.get()
+    assert calibration_round.assessor == trainee
+    assert set(calibration_round.assignments.values_list("purpose", flat=True)) == {
+        Assignment.Purpose.CALIBRATION
+    }
+    # A second one on the same set is refused with the reason, nothing added.
+    again = c.post(url, {"action": "round", "calibration_set": ready_set.pk})
+    assert again.status_code == 400
+    assert CalibrationRound.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------- qualifications
+def test_qualifications_page_is_for_leads_only(client, lead, trainee, make_earner):
+    url = reverse("assessment:qualifications", args=[trainee.pk])
+    assert _client(client, lead).get(url).status_code == 200
+    assert _client(client, trainee.user).get(url).status_code == 403
+    assert _client(client, make_earner()).get(url).status_code == 403
+    response = _client(client, trainee.user).post(
+        url,
+        {
+            "action": "attest",
+            "micro_credential": trainee.qualified_micro_credentials.get().pk,
+            "note": "Me.",
+        },
+    )
+    assert response.status_code == 403
+    assert not Qualification.objects.exists()
+
+
+def test_a_lead_attests_with_a_note_where_no_anchors_exist(client, lead, trainee, version):
+    url = reverse("assessment:qualifications", args=[trainee.pk])
+    c = _client(client, lead)
+    mc = version.micro_credential
+    response = c.post(url, {"action": "attest", "micro_credential": mc.pk, "note": "  "})
+    assert response.status_code == 400
+    assert "Say why you attest this assessor" in response.content.decode()
+    assert not Qualification.objects.exists()
+
+    c.post(url, {"action": "attest", "micro_credential": mc.pk, "note": "Scored our pilot."})
+    qualification = Qualification.objects.get()
+    assert (qualification.source, qualification.note) == ("attested", "Scored our pilot.")
+    html = c.get(url).content.decode()
+    assert "Attested by a scoring lead: Scored our pilot." in html
+
+
+def test_attesting_is_refused_once_a_set_is_ready(client, lead, trainee, ready_set, version):
+    url = reverse("assessment:qualifications", args=[trainee.pk])
+    response = _client(client, lead).post(
+        url, {"action": "attest", "micro_credential": version.micro_credential.pk, "note": "Ok."}
+    )
+    assert response.status_code == 400
+    assert not Qualification.objects.filter(assessor=trainee).exists()
+
+
+def test_a_withdrawn_consent_leaves_its_anchor_out_of_new_rounds(client, lead, ready_set):
+    anchor = ready_set.anchors.select_related("submission__attempt").first()
+    earner = anchor.submission.attempt.earner
+    _client(client, earner).post(_consent_url(anchor.submission), {"consent": "withdraw"})
+
+    assert anchors.anchors_needed(ready_set) == 1
+    html = _client(client, lead).get(ready_set_url(ready_set)).content.decode()
+    assert "consent withdrawn: left out of new rounds" in html
+    assert "needs 1 more anchor" in html
+    other = anchors.create_set(actor=lead, title="Another", version=ready_set.version)
+    with pytest.raises(ValidationError) as caught:
+        anchors.add_anchor(
+            other,
+            actor=lead,
+            submission=anchor.submission,
+            points=_points(ready_set.version, (4, 4, 4, 4)),
+            rationale="Still a good example.",
+        )
+    assert "submission" in caught.value.message_dict
+    assert not other.anchors.exists()
