@@ -30,7 +30,7 @@ from microcred.notifications.services import notify
 from microcred.orgs.models import Organization, User
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import moderation, planning, selectors
+from . import calibration, moderation, planning, selectors
 from .models import (
     AssessorProfile,
     Assignment,
@@ -212,6 +212,7 @@ class SweepResult:
     expired: int
     reassigned: int
     assigned_waiting: int
+    recalibration_due: int = 0
 
 
 def sweep_assignments(now: Any = None) -> SweepResult:
@@ -219,6 +220,8 @@ def sweep_assignments(now: Any = None) -> SweepResult:
     and try again for submissions still waiting for an assessor."""
     now = now or timezone.now()
     reminded = expired = reassigned = assigned_waiting = 0
+    # Lapsed qualifications stop live work before the batch plans anything.
+    recalibration_due = calibration.mark_recalibration_due(now)
     due_soon = Assignment.objects.filter(
         status=Status.ASSIGNED,
         reminded_at__isnull=True,
@@ -262,7 +265,7 @@ def sweep_assignments(now: Any = None) -> SweepResult:
             reassigned += 1
         else:
             assigned_waiting += 1
-    return SweepResult(reminded, expired, reassigned, assigned_waiting)
+    return SweepResult(reminded, expired, reassigned, assigned_waiting, recalibration_due)
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -380,8 +383,6 @@ def submit_score(
         locked.save(update_fields=["status", "closed_at"])
         record_audit(assessor, "score.submitted", score, data={"points": total, "band": band.label})
         if locked.purpose != Assignment.Purpose.LIVE:
-            from . import calibration
-
             calibration.on_anchor_scored(locked, score)
             return score
         deciding = moderation.settle(locked.submission, score)

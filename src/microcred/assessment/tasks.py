@@ -16,4 +16,5 @@ def sweep_assignments() -> dict[str, int]:
         "expired": result.expired,
         "reassigned": result.reassigned,
         "assigned_waiting": result.assigned_waiting,
+        "recalibration_due": result.recalibration_due,
     }

@@ -17,5 +17,6 @@ class Command(BaseCommand):
         result = sweep_assignments()
         self.stdout.write(
             f"Reminded {result.reminded}, expired {result.expired}, reassigned "
-            f"{result.reassigned}, assigned {result.assigned_waiting} waiting submission(s)."
+            f"{result.reassigned}, assigned {result.assigned_waiting} waiting read(s); "
+            f"{result.recalibration_due} qualification(s) fell due for recalibration."
         )
