@@ -19,4 +19,5 @@ api = ErrorDocumentingAPI(
 api.add_router("/catalog/", catalog_router)
 api.add_router("/credentials/", "microcred.credentials.api.router")
 api.add_router("/assessment/", "microcred.assessment.api.router")
+api.add_router("/assessment/", "microcred.assessment.api_standing.router")
 api.add_router("/earning/", "microcred.earning.api.router")
