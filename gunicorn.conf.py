@@ -52,3 +52,16 @@ errorlog = "-"
 loglevel = os.environ.get("MICROCRED_LOG_LEVEL", "info").lower()
 # No query strings in the access log: signed upload and file URLs carry their signatures there.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def post_worker_init(worker: object) -> None:
+    """Load the code requests run before the worker takes its first one: Django imports the
+    URL configuration (every app's views) on the first request, which then took about half a
+    second, in every new worker (each max_requests). Evidence parts are the requests that wait
+    on it most: a browser sends the first few at once, to whichever workers have them."""
+    from django.urls import reverse
+
+    from microcred.earning.uploads.backends import default_backend
+
+    reverse("uploads:create")  # imports the URL configuration, and fills reverse()'s tables
+    default_backend()  # imports the storage backend's module (boto3 for S3)

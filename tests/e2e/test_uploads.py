@@ -55,11 +55,15 @@ def test_a_video_uploads_in_parts_with_progress_and_appears_in_the_list(
     page = upload_page
     data = padded_mp4(PART + 3 * MiB)
     puts: list[str] = []
+    signs: list[str] = []
     page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    page.on("request", lambda r: signs.append(r.url) if "/sign/" in r.url else None)
     page.get_by_label("Choose a file to upload").set_input_files(
         file_on_disk(tmp_path, "lesson.mp4", data)
     )
     expect(page.get_by_role("status")).to_contain_text("Uploaded “lesson.mp4”", timeout=30_000)
+    # Both parts were signed in one request, before the first was sent.
+    assert [url.split("/api/")[1].split("/", 1)[1] for url in signs] == ["parts/sign/?parts=1-2"]
     page.axe.run()
     row = page.get_by_role("row", name="lesson.mp4")
     expect(row).to_contain_text("Uploaded")

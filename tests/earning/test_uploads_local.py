@@ -395,3 +395,20 @@ def test_a_file_on_the_server_is_stored_and_probed_like_a_browser_upload(make_us
     text.write_text("not a video at all")
     with pytest.raises(UploadRejected):
         store_server_file(user, VIDEO_POLICY, text, filename="notes.mp4")
+
+
+def test_declaring_an_upload_takes_no_disk_and_each_part_arrives_in_allocated_blocks(api, token):
+    # Declared uploads (up to 24 GiB an account) must not fill the disk before any byte is
+    # sent; a part's blocks are allocated as it arrives (faster direct writes).
+    data = padded_mp4(2 * PART + 10)
+    upload_id = start(api, token, data)
+    path = partial_path(upload_id)
+    assert path.stat().st_size == len(data)
+    assert path.stat().st_blocks * 512 < PART
+
+    put(api, upload_id, 1, data[:PART])
+
+    assert PART <= path.stat().st_blocks * 512 < 2 * PART
+    assert api.abort(upload_id).status_code == 200
+    assert not path.exists()
+

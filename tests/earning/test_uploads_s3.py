@@ -202,3 +202,20 @@ def test_a_half_done_upload_can_be_discarded_and_others_cannot_touch_it(
     assert not bucket.list_multipart_uploads(Bucket=bucket.bucket).get("Uploads")
     assert api.sign(upload_id, 2).status_code == 409
     assert api.parts(upload_id).status_code == 409
+
+
+def test_one_request_presigns_a_run_of_parts_for_the_bucket(api, owner, bucket):
+    data = padded_mp4(2 * PART + 77)
+    upload_id = start(api, owner, data)
+    response = api.client.get(f"/uploads/api/{upload_id}/parts/sign/", {"parts": "1-3"})
+    assert response.status_code == 200, response.json()
+    signed = response.json()["parts"]
+    assert [p["number"] for p in signed] == [1, 2, 3]
+    pieces = split(data, PART)
+    etags = {p["number"]: put_to_bucket(p["url"], pieces[p["number"] - 1]) for p in signed}
+    assert api.complete(upload_id, listing(etags)).status_code == 200
+    stored = bucket.get_object(Bucket=bucket.bucket, Key=Upload.objects.get(pk=upload_id).key)
+    assert stored["Body"].read() == data
+
+    too_far = api.client.get(f"/uploads/api/{upload_id}/parts/sign/", {"parts": "3-4"})
+    assert too_far.status_code == 409  # completed: nothing more is signed

@@ -276,13 +276,15 @@ def upload_policy(
     """The signed policy the upload page carries, for an API client: what this part accepts.
 
     Then speak the multipart protocol with the same token: `POST create_url` with
-    {"policy", "filename", "type", "size", "partSize"} (answers {"uploadId"}); for each part
-    `GET /uploads/api/{uploadId}/parts/{n}/sign/` and `PUT` the bytes to the "url" it
-    answers; `POST /uploads/api/{uploadId}/complete/` with {"parts": [{"PartNumber",
-    "ETag"}]}; then `POST attach_url` with {"upload": uploadId}. Parts are at least 5 MiB
-    except the last. `GET create_url` lists your uploads, unfinished ones included, and
-    `DELETE /uploads/api/{uploadId}/` discards an unfinished one (they count towards a
-    quota: a 429 "upload_quota" asks you to finish or discard some)."""
+    {"policy", "filename", "type", "size", "partSize"} (answers {"uploadId"}); sign parts
+    several at a time with `GET /uploads/api/{uploadId}/parts/sign/?parts=1-8` (at most 100;
+    answers {"parts": [{"number", "url", "headers"}], "expiresIn"}) or one with
+    `GET /uploads/api/{uploadId}/parts/{n}/sign/`, and `PUT` each part's bytes to its "url"
+    within "expiresIn" seconds; `POST /uploads/api/{uploadId}/complete/` with
+    {"parts": [{"PartNumber", "ETag"}]}; then `POST attach_url` with {"upload": uploadId}.
+    Parts are at least 5 MiB except the last. `GET create_url` lists your uploads, unfinished
+    ones included, and `DELETE /uploads/api/{uploadId}/` discards an unfinished one (they
+    count towards a quota: a 429 "upload_quota" asks you to finish or discard some)."""
     attempt = selectors.attempt_for(request.user, attempt_id, perm="earning.change_attempt")
     requirement = _requirement(attempt, requirement_id)
     item = next(i for i in selectors.portfolio(attempt).items if i.requirement == requirement)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", views.create, name="create"),
     path("api/<uuid:upload_id>/", views.detail, name="detail"),
     path("api/<uuid:upload_id>/parts/", views.parts, name="parts"),
+    path("api/<uuid:upload_id>/parts/sign/", views.sign_parts, name="sign_parts"),
     path("api/<uuid:upload_id>/parts/<int:number>/sign/", views.sign_part, name="sign_part"),
     path("api/<uuid:upload_id>/complete/", views.complete, name="complete"),
     # Signed URLs of the local-disk backend: part uploads and file downloads.

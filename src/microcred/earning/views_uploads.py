@@ -10,6 +10,7 @@ CSRF token) or a personal API token (`Authorization: Bearer ...`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -29,6 +30,7 @@ from . import user_files
 from .durations import format_duration
 from .models import Upload
 from .uploads import selectors, services
+from .uploads.backends import SIGNED_URL_SECONDS, SignedRequest
 from .uploads.errors import UploadError
 from .uploads.local import check_file_signature, socket_body
 from .uploads.policy import GiB, UploadPolicy
@@ -168,13 +170,42 @@ def parts(request: HttpRequest, upload_id: UUID) -> HttpResponse:
     return JsonResponse(listing, safe=False)
 
 
+def _signed_json(request: HttpRequest, signed: SignedRequest) -> dict[str, Any]:
+    # Absolute, so an API client can PUT to it as it stands (S3's URLs already are).
+    return {"url": request.build_absolute_uri(signed.url), "headers": signed.headers}
+
+
 @require_GET
 @json_api
 def sign_part(request: HttpRequest, upload_id: UUID, number: int) -> HttpResponse:
     upload = selectors.upload_for(request.user, upload_id)
-    signed = services.sign_part(upload, number)
-    # Absolute, so an API client can PUT to it as it stands (S3's URLs already are).
-    return JsonResponse({"url": request.build_absolute_uri(signed.url), "headers": signed.headers})
+    return JsonResponse(_signed_json(request, services.sign_part(upload, number)))
+
+
+@require_GET
+@json_api
+def sign_parts(request: HttpRequest, upload_id: UUID) -> HttpResponse:
+    """?parts=3-6 (or ?parts=3): the URLs of those parts, for a client that signs ahead of
+    sending. URLs must be used within "expiresIn" seconds; a part only has to start by then."""
+    upload = selectors.upload_for(request.user, upload_id)
+    numbers = _part_range(request.GET.get("parts", ""))
+    signed = services.sign_parts(upload, numbers)
+    listing = [
+        {"number": number, **_signed_json(request, one)}
+        for number, one in zip(numbers, signed, strict=True)
+    ]
+    return JsonResponse({"parts": listing, "expiresIn": SIGNED_URL_SECONDS})
+
+
+def _part_range(text: str) -> range:
+    match = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", text.strip())
+    if match is None:
+        raise UploadError(
+            "“parts” must be a part number or a range of them, such as 3-6.", code="bad_range"
+        )
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    return range(first, last + 1)
 
 
 @require_POST

@@ -6,6 +6,7 @@ production. An upload remembers which backend received it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,8 @@ class UploadBackend(Protocol):
     def start(self, upload: Upload) -> str:
         """Open a multipart upload for `upload.key`; returns the backend's upload id."""
 
-    def sign_part(self, upload: Upload, number: int) -> SignedRequest:
-        """A short-lived URL the browser PUTs part `number` to."""
+    def sign_parts(self, upload: Upload, numbers: Sequence[int]) -> list[SignedRequest]:
+        """Short-lived URLs the browser PUTs these parts to, in the order of `numbers`."""
 
     def list_parts(self, upload: Upload) -> list[StoredPart]:
         """Parts stored so far, in order."""

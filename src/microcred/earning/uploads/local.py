@@ -12,6 +12,7 @@ late part can never land in a file that has already been checked and moved.
 from __future__ import annotations
 
 import base64
+import ctypes
 import errno
 import fcntl
 import hashlib
@@ -21,8 +22,9 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
@@ -32,6 +34,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .. import user_files
@@ -98,13 +101,19 @@ class LocalBackend:
         path = self._partial_path(upload)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("xb") as handle:
-            # A sparse file of the final size: each part is written at its own offset.
+            # A sparse file of the final size: each part is written at its own offset, and its
+            # blocks are allocated when it arrives, so declaring uploads reserves no disk.
             handle.truncate(upload.size)
         return path.name
 
-    def sign_part(self, upload: Upload, number: int) -> SignedRequest:
-        path = reverse("uploads:put_part", args=[upload.pk, number])
-        return SignedRequest(url=f"{path}?{signed_query(_PART_SALT, upload.pk, number)}")
+    def sign_parts(self, upload: Upload, numbers: Sequence[int]) -> list[SignedRequest]:
+        return [
+            SignedRequest(
+                url=f"{reverse('uploads:put_part', args=[upload.pk, number])}?"
+                f"{signed_query(_PART_SALT, upload.pk, number)}"
+            )
+            for number in numbers
+        ]
 
     def write_part(
         self, upload: Upload, number: int, body: BinaryIO, length: int, content_md5: str = ""
@@ -128,6 +137,7 @@ class LocalBackend:
             fd = handle.fileno()
             offset = (number - 1) * upload.part_size
             digest = hashlib.md5(usedforsecurity=False) if content_md5 else None
+            _reserve(fd, offset, length)
             with _direct_writer(fd) as direct:
                 received = _copy(body, fd, direct, offset, length, digest)
             if received != length:
@@ -167,15 +177,25 @@ class LocalBackend:
             yield handle
 
     def _record(self, upload: Upload, part: StoredPart) -> None:
+        # Two statements, not five: these ran for every part and cost more CPU than receiving
+        # a 16 MiB part's bytes (issue 8).
         with transaction.atomic():
-            current = Upload.objects.select_for_update().get(pk=upload.pk)
-            if current.status != Upload.Status.UPLOADING:
-                raise _not_open()
-            UploadPart.objects.update_or_create(
-                upload=current, number=part.number, defaults={"size": part.size, "etag": part.etag}
+            # Checks the upload still takes parts and locks its row, as completion does first,
+            # and marks activity, which keeps an upload from being cleaned up as abandoned.
+            still_open = Upload.objects.filter(pk=upload.pk, status=Upload.Status.UPLOADING).update(
+                updated_at=timezone.now()
             )
-            # Activity keeps an upload from being cleaned up as abandoned.
-            current.save(update_fields=["updated_at"])
+            if not still_open:
+                raise _not_open()
+            row = UploadPart(
+                upload_id=upload.pk, number=part.number, size=part.size, etag=part.etag
+            )
+            UploadPart.objects.bulk_create(
+                [row],
+                update_conflicts=True,
+                unique_fields=["upload", "number"],
+                update_fields=["size", "etag", "uploaded_at"],
+            )
 
     def list_parts(self, upload: Upload) -> list[StoredPart]:
         return [
@@ -308,6 +328,44 @@ def _direct_writer(fd: int) -> Iterator[int | None]:
     finally:
         if direct is not None:
             os.close(direct)
+
+
+def _reserve(fd: int, offset: int, length: int) -> None:
+    """Allocate a part's blocks in one extent (fallocate(2)) before its bytes arrive, where the
+    file system can; else they are allocated as written. Direct writes into allocated blocks
+    took a third less time than into holes, which each write had to allocate (issue 8). Done
+    per part, not for the whole file at creation: declared uploads (24 GiB per account) must
+    not take disk no byte was sent for. A part the disk has no room for is refused at once."""
+    fallocate = _fallocate()
+    if fallocate is None or fallocate(fd, 0, offset, length) == 0:
+        return
+    if ctypes.get_errno() in (errno.ENOSPC, errno.EDQUOT):
+        raise UploadError(
+            "The server has no room for this file right now. Try again later, or tell the "
+            "people who run this site.",
+            status=507,
+            code="no_space",
+        )
+    # Any other failure (a file system without fallocate): the file stays sparse, as before.
+
+
+@cache
+def _fallocate() -> Any:
+    """libc's fallocate with 64-bit offsets; None where there is none (not Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    # Not posix_fallocate: where the file system cannot allocate, glibc emulates it by
+    # writing every block, which would cost as much as the upload.
+    function = getattr(libc, "fallocate64", None)
+    if function is None and ctypes.sizeof(ctypes.c_long) == 8:
+        function = getattr(libc, "fallocate", None)
+    if function is None:
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    function.restype = ctypes.c_int
+    return function
 
 
 def _buffer() -> memoryview:

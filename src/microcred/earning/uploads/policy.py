@@ -21,6 +21,12 @@ MIN_PART_SIZE = 5 * MiB
 MAX_PART_SIZE = 5 * GiB
 MAX_PARTS = 10_000
 
+# The part sizes static/earning/uploader.js sends (partSizeFor there): a sixteenth of the
+# file, from 16 MiB up to 64 MiB, larger only where a file needs more than MAX_PARTS parts.
+BROWSER_PART_SIZE = 16 * MiB
+BROWSER_LARGE_PART_SIZE = 64 * MiB
+BROWSER_PARTS_PER_FILE = 16
+
 DEFAULT_MAX_BYTES = 8 * GiB
 POLICY_MAX_AGE_SECONDS = 12 * 60 * 60
 _SALT = "microcred.earning.uploads.policy"
@@ -103,3 +109,10 @@ def check_part_plan(size: int, part_size: int) -> None:
         raise UploadError(f"Parts may be at most {MAX_PART_SIZE // GiB} GiB.")
     if -(-size // part_size) > MAX_PARTS:
         raise UploadError(f"A file may be sent in at most {MAX_PARTS:,} parts; use larger parts.")
+
+
+def browser_part_size(size: int) -> int:
+    """The part size (whole MiB) a browser picks for a file of `size` bytes."""
+    share = -(-size // BROWSER_PARTS_PER_FILE // MiB) * MiB
+    needed = -(-size // MAX_PARTS // MiB) * MiB
+    return max(needed, min(BROWSER_LARGE_PART_SIZE, max(BROWSER_PART_SIZE, share)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,14 +66,20 @@ class S3Backend:
         )
         return response["UploadId"]
 
-    def sign_part(self, upload: Upload, number: int) -> SignedRequest:
-        url = self.client.generate_presigned_url(
-            "upload_part",
-            Params={**self._ids(upload), "PartNumber": number},
-            ExpiresIn=SIGNED_URL_SECONDS,
-            HttpMethod="PUT",
-        )
-        return SignedRequest(url=url)
+    def sign_parts(self, upload: Upload, numbers: Sequence[int]) -> list[SignedRequest]:
+        # Presigning is local computation (no request to the bucket), one URL per part.
+        ids = self._ids(upload)
+        return [
+            SignedRequest(
+                url=self.client.generate_presigned_url(
+                    "upload_part",
+                    Params={**ids, "PartNumber": number},
+                    ExpiresIn=SIGNED_URL_SECONDS,
+                    HttpMethod="PUT",
+                )
+            )
+            for number in numbers
+        ]
 
     def list_parts(self, upload: Upload) -> list[StoredPart]:
         parts: list[StoredPart] = []

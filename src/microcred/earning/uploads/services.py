@@ -38,6 +38,9 @@ Status = Upload.Status
 ASSEMBLY_TIMEOUT = timedelta(minutes=15)
 # Uploads that still reserve storage and count towards their owner's quota.
 OPEN_STATUSES = (Status.UPLOADING, Status.ASSEMBLING)
+# Parts one request may sign: a browser asks for a few times as many as it sends at once,
+# and an S3 URL takes about a millisecond to sign.
+MAX_SIGNED_AT_ONCE = 100
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,28 @@ def _require_part_number(upload: Upload, number: int) -> None:
 
 
 def sign_part(upload: Upload, number: int) -> SignedRequest:
+    return sign_parts(upload, range(number, number + 1))[0]
+
+
+def sign_parts(upload: Upload, numbers: range) -> list[SignedRequest]:
+    """Signed URLs for a run of parts, in order. Browsers ask for several at once, ahead of
+    sending them: one request per part cost 10 ms of server CPU and a round trip before every
+    part (issue 8)."""
     _require_open(upload)
-    _require_part_number(upload, number)
+    if not numbers:
+        raise UploadError(
+            "The parts to sign must run from a first part number up to a last one, such as 3-6.",
+            code="bad_range",
+        )
+    if len(numbers) > MAX_SIGNED_AT_ONCE:
+        raise UploadError(
+            f"At most {MAX_SIGNED_AT_ONCE} parts can be signed at once.", code="bad_range"
+        )
+    _require_part_number(upload, numbers[0])
+    _require_part_number(upload, numbers[-1])
     # Each signature marks activity, so a slow but live upload is never cleaned up.
     Upload.objects.filter(pk=upload.pk).update(updated_at=timezone.now())
-    return backend_for(upload).sign_part(upload, number)
+    return backend_for(upload).sign_parts(upload, numbers)
 
 
 def list_parts(upload: Upload) -> list[StoredPart]:
@@ -171,9 +191,11 @@ def receive_part(
 ) -> StoredPart:
     """A part PUT to our own endpoint (local storage): the signed URL is the authority."""
     check_part_signature(upload_id, number, expires, signature)
-    upload = Upload.objects.filter(pk=upload_id).first()
-    if upload is None:
-        raise UploadError("There is no such upload.", status=404, code="not_found")
+    try:
+        # get(), not first(): no ORDER BY to build, for every part.
+        upload = Upload.objects.get(pk=upload_id)
+    except Upload.DoesNotExist as exc:
+        raise UploadError("There is no such upload.", status=404, code="not_found") from exc
     backend = backend_for(upload)
     if not isinstance(backend, LocalBackend):
         raise UploadError("Parts of this upload go to object storage.", status=404)

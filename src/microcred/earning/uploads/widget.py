@@ -1,7 +1,8 @@
 """The upload component as a template context: a page builds it from a policy and includes
 "earning/uploads/_uploader.html" with it; static/earning/uploader.js brings it to life.
 
-Setting UPLOAD_PARALLEL_PARTS (default 4) is how many parts a browser sends at once.
+Setting UPLOAD_PARALLEL_PARTS (default 4) is how many parts a browser sends at once;
+bench/upload.py sends as many by default.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ def uploader_context(
         "max_bytes": policy.max_bytes,
         "policy_token": policy.token(request.user),
         "api_url": reverse("uploads:create"),
-        "parallel": getattr(settings, "UPLOAD_PARALLEL_PARTS", 4),
+        "parallel": parallel_parts(),
         "unfinished": unfinished,
         "resume_data": [u.as_resume_data() for u in unfinished],
     }
+
+
+def parallel_parts() -> int:
+    return getattr(settings, "UPLOAD_PARALLEL_PARTS", 4)

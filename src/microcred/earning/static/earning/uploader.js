@@ -1,10 +1,11 @@
 // The evidence uploader: Uppy's AWS S3 plugin (multipart) driven by our upload endpoints.
 //
-// One protocol for both storages: we create the upload, sign each part, list stored parts,
-// complete and abort through /uploads/api/ (JSON, CSRF-protected); each part is PUT to the
-// URL the server signs, which is the S3 bucket in production and our own part endpoint on
-// local disk. Uppy 5 is used (not 6) because its plugin takes these steps as functions, so our
-// requests carry the CSRF header and our error messages reach the person.
+// One protocol for both storages: we create the upload, sign parts (several per request, ahead
+// of sending: PartSigner), list stored parts, complete and abort through /uploads/api/ (JSON,
+// CSRF-protected); each part is PUT to the URL the server signs, which is the S3 bucket in
+// production and our own part endpoint on local disk. Uppy 5 is used (not 6) because its
+// plugin takes these steps as functions, so our requests carry the CSRF header and our error
+// messages reach the person.
 //
 // Usage: render earning/uploads/_uploader.html, load this module; every [data-uploader]
 // element mounts itself. mountUploader(element, options) does it by hand; its `ready()`
@@ -19,13 +20,19 @@
 const MiB = 1024 * 1024
 const MAX_PARTS = 10000
 const DEFAULT_PART_SIZE = 16 * MiB
+const LARGE_PART_SIZE = 64 * MiB
+const PARTS_PER_FILE = 16
 const ANNOUNCE_EVERY = 25 // percent: how often screen readers hear the progress
 
-// Parts of 16 MiB: a dropped connection loses at most one part, and even a 150 GB file stays
-// within S3's 10,000 parts (larger files get larger parts).
+// A sixteenth of the file, from 16 MiB up to 64 MiB: a file of up to 256 MiB goes in 16 MiB
+// parts, so a dropped connection loses little of it. Larger files take larger parts, since
+// every part costs a request, a disk sync and its bookkeeping (with 16 MiB parts, a GiB took
+// half again the server's CPU: issue 8); and even a 600 GB file stays within S3's 10,000
+// parts. policy.browser_part_size on the server follows the same rule.
 export function partSizeFor (size) {
+  const share = Math.ceil(size / PARTS_PER_FILE / MiB) * MiB
   const needed = Math.ceil(size / MAX_PARTS / MiB) * MiB
-  return Math.max(DEFAULT_PART_SIZE, needed)
+  return Math.max(needed, Math.min(LARGE_PART_SIZE, Math.max(DEFAULT_PART_SIZE, share)))
 }
 
 // Sizes as the server words them (Django's filesizeformat: steps of 1024).
@@ -99,6 +106,10 @@ class UploadApi {
     return this.request(`${uploadId}/parts/${partNumber}/sign/`, { signal })
   }
 
+  signRange (uploadId, first, last) {
+    return this.request(`${uploadId}/parts/sign/?parts=${first}-${last}`)
+  }
+
   parts (uploadId, signal) {
     return this.request(`${uploadId}/parts/`, { signal })
   }
@@ -110,6 +121,66 @@ class UploadApi {
 
   abort (uploadId) {
     return this.request(`${uploadId}/`, { method: 'DELETE' })
+  }
+}
+
+// Signed part URLs, asked for several at a time and ahead of need: one request per part cost
+// a round trip before every part and 10 ms of the server's CPU each (issue 8). A batch covers
+// two rounds of parallel parts, and the next batch is asked for while parts are still being
+// sent, so no part waits for its URL; bench/upload.py (Signer) signs the same way.
+class PartSigner {
+  constructor (api, parallel) {
+    this.api = api
+    this.batch = 2 * parallel
+    // One part at a time means one request at a time: then nothing is signed alongside.
+    this.ahead = parallel > 1 ? parallel : 0
+    this.signed = new Map() // `${uploadId}:${number}` -> {promise, usableUntil}
+    this.requested = new Map() // upload id -> the highest part number asked for
+  }
+
+  sign (uploadId, number, partCount) {
+    const key = `${uploadId}:${number}`
+    let entry = this.signed.get(key)
+    if (!entry || Date.now() > entry.usableUntil) {
+      this.#fetch(uploadId, number, partCount)
+      entry = this.signed.get(key)
+    }
+    // Each URL is used once: a part sent again (after a failure) gets a fresh one.
+    this.signed.delete(key)
+    const requested = this.requested.get(uploadId)
+    if (this.ahead && number + this.ahead > requested && requested < partCount) {
+      this.#fetch(uploadId, requested + 1, partCount)
+    }
+    return entry.promise
+  }
+
+  forget (uploadId) {
+    this.requested.delete(uploadId)
+    for (const key of this.signed.keys()) {
+      if (key.startsWith(`${uploadId}:`)) this.signed.delete(key)
+    }
+  }
+
+  #fetch (uploadId, first, partCount) {
+    const last = Math.min(first + this.batch - 1, partCount)
+    const batch = this.api.signRange(uploadId, first, last)
+    this.requested.set(uploadId, Math.max(this.requested.get(uploadId) ?? 0, last))
+    for (let number = first; number <= last; number++) {
+      const key = `${uploadId}:${number}`
+      const entry = { usableUntil: Infinity }
+      entry.promise = batch.then(({ parts, expiresIn }) => {
+        // A part only has to start before its URL expires; keep half its life in hand for
+        // the parts ahead of it (a slow connection, a pause), then sign it again.
+        entry.usableUntil = Date.now() + expiresIn * 500
+        const { url, headers } = parts.find((part) => part.number === number)
+        return { url, headers }
+      })
+      // A failed batch is asked for again by the next part that needs it.
+      entry.promise.catch(() => {
+        if (this.signed.get(key) === entry) this.signed.delete(key)
+      })
+      this.signed.set(key, entry)
+    }
   }
 }
 
@@ -257,18 +328,22 @@ function startUppy (element, opts, ui, { Uppy, AwsS3 }) {
   const singlePart = new Map() // signed URL -> upload id, for files sent in one part
   let current = null // the Uppy file id being uploaded
 
+  const signer = new PartSigner(api, opts.parallel)
+  const partSizeOf = (data) => resumedPartSizes.get(data) ?? partSizeFor(data.size)
+
   const uppy = new Uppy({ autoProceed: false })
   uppy.use(AwsS3, {
     shouldUseMultipart: true, // Uppy still sends files under 5 MiB in one PUT: see below
     limit: opts.parallel,
-    getChunkSize: (data) => resumedPartSizes.get(data) ?? partSizeFor(data.size),
+    getChunkSize: partSizeOf,
     async createMultipartUpload (file) {
       const result = await api.create(file, opts.policy, partSizeFor(file.size))
       started.set(file.id, result)
       if (cancelled.has(file.id)) await api.abort(result.uploadId)
       return result
     },
-    signPart: (file, { uploadId, partNumber, signal }) => api.sign(uploadId, partNumber, signal),
+    signPart: (file, { uploadId, partNumber }) =>
+      signer.sign(uploadId, partNumber, Math.ceil(file.size / partSizeOf(file.data))),
     listParts: (file, { uploadId, signal }) => api.parts(uploadId, signal),
     completeMultipartUpload: (file, { uploadId, parts, signal }) =>
       api.complete(uploadId, parts, signal),
@@ -346,6 +421,7 @@ function startUppy (element, opts, ui, { Uppy, AwsS3 }) {
     ui.finish()
     const upload = started.get(file.id)
     opts.resumable = opts.resumable.filter((r) => r.uploadId !== upload?.uploadId)
+    if (upload) signer.forget(upload.uploadId)
     if (upload) await api.abort(upload.uploadId).catch(() => {})
     ui.status(`Cancelled the upload of “${file.name}”.`)
     ui.input.focus()
@@ -362,6 +438,7 @@ function startUppy (element, opts, ui, { Uppy, AwsS3 }) {
   })
   uppy.on('upload-success', (file) => {
     const upload = started.get(file.id)
+    if (upload) signer.forget(upload.uploadId)
     current = null
     uppy.removeFile(file.id)
     opts.resumable = opts.resumable.filter((r) => r.uploadId !== upload?.uploadId)
@@ -382,6 +459,8 @@ function startUppy (element, opts, ui, { Uppy, AwsS3 }) {
     ui.error(error?.message || 'The upload stopped.')
     ui.pause.hidden = true
     if (final) {
+      const upload = started.get(file.id)
+      if (upload) signer.forget(upload.uploadId)
       current = null
       uppy.removeFile(file.id)
       ui.finish()
