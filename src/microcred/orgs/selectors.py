@@ -343,11 +343,28 @@ _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.SCORING_LEAD, "Scoring reliability", "assessment:reliability"),
     (Role.SCORING_LEAD, "Assessor pay", "assessment:pay"),
 ]
+# Entries a role sees only where a permission says so: a program admin of the state office
+# oversees scoring; one of a district does not.
+_NAV_BY_PERMISSION: list[tuple[str, str, str, str]] = [
+    (
+        Role.PROGRAM_ADMIN,
+        "Scoring reliability",
+        "assessment:reliability",
+        "assessment.view_reliability",
+    ),
+    (Role.PROGRAM_ADMIN, "Assessor pay", "assessment:pay", "assessment.view_pay"),
+]
 
 
 def navigation_for(user: Any) -> list[NavItem]:
     roles = roles_of(user)
     items = [NavItem(label, reverse(name)) for role, label, name in _NAV_BY_ROLE if role in roles]
+    labels = {item.label for item in items}
+    items += [
+        NavItem(label, reverse(name))
+        for role, label, name, perm in _NAV_BY_PERMISSION
+        if role in roles and label not in labels and user.has_perm(perm)
+    ]
     if getattr(user, "is_superuser", False) and not any(i.label.startswith("Org") for i in items):
         items.append(NavItem("Organizations and people", reverse("orgs:manage")))
     return items
