@@ -5,26 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from microcred.assessment import services
 from microcred.assessment.models import Award, Decision, Score
-from tests.assessment.helpers import feedback_for_all, marks_for
+from tests.assessment.helpers import score_at
 
 pytestmark = pytest.mark.django_db
 
 
-def test_scores_decisions_and_awards_are_read_only_in_admin(
-    client, make_user, make_assessor, make_submission, version
-):
-    profile = make_assessor()
-    assignment = services.assign(make_submission())
-    score = services.submit_score(
-        assignment,
-        assessor=profile.user,
-        component_points=marks_for(version, 17),
-        feedback=feedback_for_all(version),
-        overall_feedback="Good.",
-        minutes_spent=20,
-    )
+def test_scores_decisions_and_awards_are_read_only_in_admin(client, make_user, assigned):
+    score = score_at(assigned, 17, overall_feedback="Good.", minutes_spent=20)
     client.force_login(make_user(is_staff=True, is_superuser=True))
     for model, obj in (
         (Score, score),

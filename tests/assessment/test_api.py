@@ -6,18 +6,12 @@ import json
 
 import pytest
 
-from microcred.assessment import selectors, services
+from microcred.assessment import selectors
 from microcred.assessment.models import Assignment, Score
 from tests.assessment.helpers import assert_blind, component_ids, feedback_for_all, marks_for
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/assessment"
-
-
-@pytest.fixture
-def assigned(make_assessor, make_submission):
-    make_assessor()
-    return services.assign(make_submission())
 
 
 def _payload(version, total, **changes):

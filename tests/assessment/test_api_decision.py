@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from microcred.assessment import services
 from microcred.orgs.tokens import create_token
-from tests.assessment.helpers import feedback_for_all, marks_for
+from tests.assessment.helpers import score_at
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +21,7 @@ pytestmark = pytest.mark.django_db
 def decided(make_assessor, make_submission, version):
     make_assessor()
     assignment = services.assign(make_submission())
-    services.submit_score(
-        assignment,
-        assessor=assignment.assessor.user,
-        component_points=marks_for(version, 14),
-        feedback=feedback_for_all(version),
-        overall_feedback="Specific and well evidenced.",
-        minutes_spent=45,
-    )
+    score_at(assignment, 14)
     return assignment
 
 

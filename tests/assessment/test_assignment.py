@@ -19,6 +19,7 @@ from microcred.assessment.models import (
 from microcred.earning import services as earning
 from microcred.earning.models import Submission
 from microcred.notifications.models import Kind, Notification
+from tests.assessment.helpers import score_at
 from tests.catalog.factories import catalog_people, publish_stack
 
 pytestmark = pytest.mark.django_db
@@ -270,42 +271,21 @@ def test_withdrawal_cancels_the_open_assignment(make_assessor, make_submission):
     assert assignment.status == Status.CANCELLED
 
 
-def test_withdrawal_is_refused_once_scored(make_assessor, make_submission, version):
-    from tests.assessment.helpers import feedback_for_all, marks_for
-
-    profile = make_assessor()
-    submission = make_submission()
-    assignment = services.assign(submission)
-    services.submit_score(
-        assignment,
-        assessor=profile.user,
-        component_points=marks_for(version, 16),
-        feedback=feedback_for_all(version),
-        overall_feedback="Well done.",
-        minutes_spent=40,
-    )
+def test_withdrawal_is_refused_once_scored(assigned):
+    score_at(assigned, 16, overall_feedback="Well done.", minutes_spent=40)
     with pytest.raises(ValidationError):
-        services.on_withdrawal(submission)
-    assignment.refresh_from_db()
-    assert assignment.status == Status.COMPLETED
+        services.on_withdrawal(assigned.submission)
+    assigned.refresh_from_db()
+    assert assigned.status == Status.COMPLETED
 
 
 def test_resubmission_prefers_another_assessor(make_assessor, make_submission, version):
-    from tests.assessment.helpers import feedback_for_all, marks_for
-
     pair = {make_assessor(), make_assessor()}
     submission = make_submission()
     assignment = services.assign(submission)
     first = assignment.assessor
     (second,) = pair - {first}
-    services.submit_score(
-        assignment,
-        assessor=first.user,
-        component_points=marks_for(version, 10),
-        feedback=feedback_for_all(version),
-        overall_feedback="Add more examples.",
-        minutes_spent=30,
-    )
+    score_at(assignment, 10, overall_feedback="Add more examples.", minutes_spent=30)
     # `second` is busier than `first` now, yet a fresh pair of eyes comes first.
     _give(second, make_submission())
     resubmission = earning.submit(submission.attempt, user=submission.attempt.earner)

@@ -3,7 +3,6 @@ round earns, how it gates live work, and when recalibration falls due."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -12,114 +11,32 @@ from django.utils import timezone
 
 from microcred.assessment import calibration, services
 from microcred.assessment.models import (
-    AnchorComponentScore,
-    AssessorProfile,
     Assignment,
-    CalibrationAnchor,
     CalibrationRound,
-    CalibrationSet,
     Decision,
     Qualification,
     Score,
     ScoringPolicy,
 )
-from microcred.catalog.models import MicroCredentialVersion, Rubric
-from microcred.orgs.models import AuditEvent, Role
-from tests.assessment.helpers import component_ids, feedback_for_all, marks_for
+from microcred.orgs.models import AuditEvent
+from tests.assessment.helpers import (
+    ANCHOR_MASTERS,
+    marks_for,
+    marks_from_points,
+    score_at,
+    score_round,
+)
 
 pytestmark = pytest.mark.django_db
 Status = Qualification.Status
 
-# Master totals of the anchors: passing (16+) and failing ones, as a real set mixes them.
-MASTERS = (17, 18, 12, 9, 16)
-
-
-def points_by_component(version: MicroCredentialVersion, marks: dict[int, list[int]]) -> list[int]:
-    """Points per component (in rubric order) of the details checked."""
-    return [
-        sum(c.points for c in component.criteria.all() if c.pk in marks[component.pk])
-        for component in component_ids(version)
-    ]
-
-
-def marks_from_points(
-    version: MicroCredentialVersion, points: Sequence[int]
-) -> dict[int, list[int]]:
-    """The details to check for these points per component (in rubric order)."""
-    return {
-        component.pk: [c.pk for c in component.criteria.order_by("order")][:n]
-        for component, n in zip(component_ids(version), points, strict=True)
-    }
-
-
-@pytest.fixture
-def lead(make_user, org_tree):
-    return make_user(Role.SCORING_LEAD, org_tree["assess"])
-
-
-@pytest.fixture
-def make_set(version, make_submission, lead) -> Callable[..., CalibrationSet]:
-    """make_set(masters): a calibration set with one anchor per master total, each a real
-    submission with master points per component."""
-    rubric = Rubric.objects.get(version=version)
-
-    def make(masters: Sequence[int] = MASTERS) -> CalibrationSet:
-        calibration_set = CalibrationSet.objects.create(
-            version=version, title="Coaching anchors", created_by=lead
-        )
-        for total in masters:
-            band = services.band_for(rubric, total)
-            anchor = CalibrationAnchor.objects.create(
-                calibration_set=calibration_set,
-                submission=make_submission(),
-                source=CalibrationAnchor.Source.WRITTEN,
-                master_total=total,
-                master_band=band,
-                master_passed=band.passing,
-                created_by=lead,
-            )
-            AnchorComponentScore.objects.bulk_create(
-                AnchorComponentScore(anchor=anchor, rubric_component=component, points=points)
-                for component, points in zip(
-                    component_ids(version),
-                    points_by_component(version, marks_for(version, total)),
-                    strict=True,
-                )
-            )
-        return calibration_set
-
-    return make
-
-
-@pytest.fixture
-def trainee(make_assessor, version) -> AssessorProfile:
-    """Put forward (trained) for the MC, not yet qualified."""
-    profile = make_assessor(qualified=False)
-    profile.qualified_micro_credentials.add(version.micro_credential)
-    return profile
-
-
-def score_round(
-    calibration_round: CalibrationRound,
-    version: MicroCredentialVersion,
-    marks: Callable[[CalibrationAnchor], dict[int, list[int]]],
-) -> None:
-    """The assessor scores every anchor of the round on the ordinary scoring path."""
-    for assignment in calibration_round.assignments.select_related("anchor", "assessor__user"):
-        services.start_scoring(assignment, assessor=assignment.assessor.user)
-        services.submit_score(
-            assignment,
-            assessor=assignment.assessor.user,
-            component_points=marks(assignment.anchor),
-            feedback=feedback_for_all(version),
-            overall_feedback="Calibration read.",
-            minutes_spent=30,
-        )
+# The first five of the shared masters: passing (16+) and failing ones, as a real set mixes them.
+MASTERS = ANCHOR_MASTERS[:5]
 
 
 # ---------------------------------------------------------------------------- starting
-def test_a_set_below_the_minimum_refuses_to_start_and_creates_nothing(make_set, trainee, lead):
-    small = make_set(MASTERS[:4])
+def test_a_set_below_the_minimum_refuses_to_start_and_creates_nothing(anchor_set, trainee, lead):
+    small = anchor_set(MASTERS[:4])
 
     with pytest.raises(ValidationError) as caught:
         calibration.start_round(trainee, small, actor=lead)
@@ -133,16 +50,16 @@ def test_a_set_below_the_minimum_refuses_to_start_and_creates_nothing(make_set, 
     assert not AuditEvent.objects.filter(action="calibration.started").exists()
 
 
-def test_the_minimum_follows_the_policy(make_set, trainee, lead, version):
+def test_the_minimum_follows_the_policy(anchor_set, trainee, lead, version):
     ScoringPolicy.objects.create(
         micro_credential=version.micro_credential, calibration_min_anchors=3
     )
-    calibration_round = calibration.start_round(trainee, make_set(MASTERS[:3]), actor=lead)
+    calibration_round = calibration.start_round(trainee, anchor_set(MASTERS[:3]), actor=lead)
     assert calibration_round.assignments.count() == 3
 
 
-def test_a_round_gives_one_calibration_assignment_per_anchor(make_set, trainee, lead):
-    calibration_set = make_set()
+def test_a_round_gives_one_calibration_assignment_per_anchor(anchor_set, trainee, lead):
+    calibration_set = anchor_set(MASTERS)
 
     calibration_round = calibration.start_round(trainee, calibration_set, actor=lead)
 
@@ -161,8 +78,8 @@ def test_a_round_gives_one_calibration_assignment_per_anchor(make_set, trainee, 
     ).exists()
 
 
-def test_a_second_open_round_on_the_same_set_is_refused(make_set, trainee, lead):
-    calibration_set = make_set()
+def test_a_second_open_round_on_the_same_set_is_refused(anchor_set, trainee, lead):
+    calibration_set = anchor_set(MASTERS)
     calibration.start_round(trainee, calibration_set, actor=lead)
     with pytest.raises(ValidationError, match="already has a calibration round open"):
         calibration.start_round(trainee, calibration_set, actor=lead)
@@ -170,8 +87,8 @@ def test_a_second_open_round_on_the_same_set_is_refused(make_set, trainee, lead)
     assert Assignment.objects.count() == len(MASTERS)
 
 
-def test_a_retired_set_is_refused(make_set, trainee, lead):
-    calibration_set = make_set()
+def test_a_retired_set_is_refused(anchor_set, trainee, lead):
+    calibration_set = anchor_set(MASTERS)
     calibration_set.active = False
     calibration_set.save()
     with pytest.raises(ValidationError, match="retired"):
@@ -181,9 +98,11 @@ def test_a_retired_set_is_refused(make_set, trainee, lead):
 
 # ---------------------------------------------------------------------------- judging
 @pytest.mark.parametrize("off_by", [0, -1, 1])
-def test_scores_close_to_the_masters_pass_and_qualify(off_by, make_set, trainee, lead, version):
+def test_scores_close_to_the_masters_pass_and_qualify(off_by, anchor_set, trainee, lead, version):
     # Within a point of the master on every anchor (never across the pass line here).
-    calibration_round = calibration.start_round(trainee, make_set((18, 17, 12, 10, 9)), actor=lead)
+    calibration_round = calibration.start_round(
+        trainee, anchor_set((18, 17, 12, 10, 9)), actor=lead
+    )
 
     score_round(
         calibration_round,
@@ -219,8 +138,10 @@ def test_scores_close_to_the_masters_pass_and_qualify(off_by, make_set, trainee,
         (5, False),
     ],
 )
-def test_outcome_agreement_below_the_policy_fails(far, passed, make_set, trainee, lead, version):
-    calibration_round = calibration.start_round(trainee, make_set((17, 17, 17, 17, 17)), actor=lead)
+def test_outcome_agreement_below_the_policy_fails(far, passed, anchor_set, trainee, lead, version):
+    calibration_round = calibration.start_round(
+        trainee, anchor_set((17, 17, 17, 17, 17)), actor=lead
+    )
     anchors = list(calibration_round.assignments.order_by("pk").values_list("anchor_id", flat=True))
     missed = set(anchors[:far])
 
@@ -238,8 +159,8 @@ def test_outcome_agreement_below_the_policy_fails(far, passed, make_set, trainee
     assert Qualification.objects.filter(assessor=trainee).exists() is passed
 
 
-def test_same_outcomes_with_components_far_off_fail(make_set, trainee, lead, version):
-    calibration_round = calibration.start_round(trainee, make_set((17,) * 5), actor=lead)
+def test_same_outcomes_with_components_far_off_fail(anchor_set, trainee, lead, version):
+    calibration_round = calibration.start_round(trainee, anchor_set((17,) * 5), actor=lead)
     # 17 as 2+5+5+5 against the master's 5+5+5+2: right outcome, half the components 3 off.
     score_round(calibration_round, version, lambda anchor: marks_from_points(version, (2, 5, 5, 5)))
 
@@ -256,16 +177,11 @@ def test_same_outcomes_with_components_far_off_fail(make_set, trainee, lead, ver
     )
 
 
-def test_the_round_is_judged_only_once_every_anchor_is_scored(make_set, trainee, lead, version):
-    calibration_round = calibration.start_round(trainee, make_set(), actor=lead)
+def test_the_round_is_judged_only_once_every_anchor_is_scored(anchor_set, trainee, lead, version):
+    calibration_round = calibration.start_round(trainee, anchor_set(MASTERS), actor=lead)
     first = calibration_round.assignments.select_related("anchor").first()
-    services.submit_score(
-        first,
-        assessor=trainee.user,
-        component_points=marks_for(version, first.anchor.master_total),
-        feedback=feedback_for_all(version),
-        overall_feedback="Calibration read.",
-        minutes_spent=30,
+    score_at(
+        first, first.anchor.master_total, overall_feedback="Calibration read.", minutes_spent=30
     )
     calibration_round.refresh_from_db()
     assert calibration_round.finished_at is None and calibration_round.passed is None
@@ -273,7 +189,7 @@ def test_the_round_is_judged_only_once_every_anchor_is_scored(make_set, trainee,
 
 
 # ---------------------------------------------------------------------------- gating live work
-def test_only_a_qualification_opens_live_work(make_set, trainee, lead, version, make_submission):
+def test_only_a_qualification_opens_live_work(anchor_set, trainee, lead, version, make_submission):
     live = make_submission()
     assert services.assign(live) is None
     assert services.unassigned_reason(live) == (
@@ -281,7 +197,7 @@ def test_only_a_qualification_opens_live_work(make_set, trainee, lead, version, 
     )
     assert services.plan_backlog().assigned == []
 
-    failed = calibration.start_round(trainee, make_set(), actor=lead)
+    failed = calibration.start_round(trainee, anchor_set(MASTERS), actor=lead)
     score_round(failed, version, lambda anchor: marks_for(version, 20 - anchor.master_total))
     assert services.assign(live) is None
 
@@ -291,8 +207,10 @@ def test_only_a_qualification_opens_live_work(make_set, trainee, lead, version, 
     assert assignment is not None and assignment.assessor == trainee
 
 
-def test_calibration_reads_never_decide_their_anchor_submissions(make_set, trainee, lead, version):
-    calibration_set = make_set()
+def test_calibration_reads_never_decide_their_anchor_submissions(
+    anchor_set, trainee, lead, version
+):
+    calibration_set = anchor_set(MASTERS)
     score_round(
         calibration.start_round(trainee, calibration_set, actor=lead),
         version,
@@ -329,14 +247,7 @@ def test_recalibration_falls_due_after_a_long_break(
 ):
     profile = make_assessor()
     assignment = services.assign(make_submission())
-    services.submit_score(
-        assignment,
-        assessor=profile.user,
-        component_points=marks_for(version, 17),
-        feedback=feedback_for_all(version),
-        overall_feedback="Well evidenced.",
-        minutes_spent=30,
-    )
+    score_at(assignment, 17, overall_feedback="Well evidenced.", minutes_spent=30)
 
     assert calibration.mark_recalibration_due(timezone.now() + timedelta(days=days)) == due
 
@@ -363,14 +274,7 @@ def test_the_break_follows_the_policy(make_assessor, version):
 def test_a_fresh_qualification_after_a_break_is_not_due(make_assessor, make_submission, version):
     profile = make_assessor()
     assignment = services.assign(make_submission())
-    services.submit_score(
-        assignment,
-        assessor=profile.user,
-        component_points=marks_for(version, 17),
-        feedback=feedback_for_all(version),
-        overall_feedback="Well evidenced.",
-        minutes_spent=30,
-    )
+    score_at(assignment, 17, overall_feedback="Well evidenced.", minutes_spent=30)
     # The assessor's last score was 200 days ago; a scoring lead attests them again today.
     Score.objects.filter(assignment=assignment).update(
         submitted_at=timezone.now() - timedelta(days=200)

@@ -21,25 +21,20 @@ from microcred.assessment.models import (
     Qualification,
     ScoringPolicy,
 )
-from microcred.catalog.models import MicroCredentialVersion
 from microcred.earning.models import Submission
-from microcred.orgs.models import AuditEvent, Role
-from tests.assessment.helpers import assert_blind, component_ids, feedback_for_all, marks_for
+from microcred.orgs.models import AuditEvent
+from tests.assessment.helpers import (
+    assert_blind,
+    component_ids,
+    points_for,
+    score_at,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 
 # Master points per component of five anchors: passing (16+) and failing ones.
 MASTERS = ((4, 4, 4, 4), (5, 5, 5, 5), (3, 3, 3, 3), (2, 2, 2, 2), (5, 4, 4, 4))
-
-
-def _client(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def lead(make_user, org_tree):
-    return make_user(Role.SCORING_LEAD, org_tree["assess"])
 
 
 @pytest.fixture
@@ -56,14 +51,7 @@ def decided(scorer, make_submission, version) -> Callable[..., Submission]:
         submission = make_submission()
         assignment = services.assign(submission)
         assert assignment is not None and assignment.assessor == scorer
-        services.submit_score(
-            assignment,
-            assessor=scorer.user,
-            component_points=marks_for(version, total),
-            feedback=feedback_for_all(version),
-            overall_feedback="Decided for the test.",
-            minutes_spent=20,
-        )
+        score_at(assignment, total, overall_feedback="Decided for the test.", minutes_spent=20)
         submission.refresh_from_db()
         assert submission.status == Submission.Status.DECIDED
         return submission
@@ -82,18 +70,6 @@ def consented(decided) -> Callable[..., Submission]:
 
 
 @pytest.fixture
-def trainee(make_assessor, version) -> AssessorProfile:
-    """Trained for the MC (put forward by a lead), not yet qualified."""
-    profile = make_assessor(qualified=False)
-    profile.qualified_micro_credentials.add(version.micro_credential)
-    return profile
-
-
-def _points(version: MicroCredentialVersion, per_component: Sequence[int]) -> dict[int, int]:
-    return {c.pk: n for c, n in zip(component_ids(version), per_component, strict=True)}
-
-
-@pytest.fixture
 def ready_set(consented, lead, version) -> CalibrationSet:
     calibration_set = anchors.create_set(actor=lead, title="Coaching anchors", version=version)
     for points in MASTERS:
@@ -101,7 +77,7 @@ def ready_set(consented, lead, version) -> CalibrationSet:
             calibration_set,
             actor=lead,
             submission=consented(sum(points)),
-            points=_points(version, points),
+            points=points_for(version, points),
             rationale=f"Master rationale {sum(points)}.",
         )
     return calibration_set
@@ -131,7 +107,7 @@ def _consent_url(submission: Submission) -> str:
 
 def test_the_consent_page_says_what_sharing_means(client, decided):
     submission = decided()
-    html = _client(client, submission.attempt.earner).get(_consent_url(submission)).content
+    html = signed_in(client, submission.attempt.earner).get(_consent_url(submission)).content
     text = html.decode()
     assert "never see your name, your school or your district" in text
     assert "cleaned copies of your files" in text
@@ -142,7 +118,7 @@ def test_an_earner_gives_and_withdraws_consent_once_each(client, decided):
     submission = decided()
     earner = submission.attempt.earner
     url = _consent_url(submission)
-    c = _client(client, earner)
+    c = signed_in(client, earner)
 
     assert c.post(url, {"consent": "give"}).status_code == 302
     c.post(url, {"consent": "give"})  # twice: nothing more happens
@@ -169,7 +145,7 @@ def test_someone_elses_submission_is_not_found_and_nothing_changes(
     submission = decided()
     url = _consent_url(submission)
     for outsider in (make_earner(first_name="Other"), scorer.user):
-        c = _client(client, outsider)
+        c = signed_in(client, outsider)
         assert c.get(url).status_code == 404
         assert c.post(url, {"consent": "give"}).status_code == 404
     assert not AnchorConsent.objects.exists()
@@ -177,7 +153,7 @@ def test_someone_elses_submission_is_not_found_and_nothing_changes(
 
 def test_an_undecided_submission_cannot_be_shared(client, make_submission):
     submission = make_submission()
-    c = _client(client, submission.attempt.earner)
+    c = signed_in(client, submission.attempt.earner)
     assert "once it has been decided" in c.get(_consent_url(submission)).content.decode()
     response = c.post(_consent_url(submission), {"consent": "give"}, follow=True)
     assert "once it has been decided" in response.content.decode()
@@ -192,12 +168,12 @@ def test_the_consent_page_needs_sign_in(client, decided):
 # ---------------------------------------------------------------------------- who sees the sets
 def test_only_scoring_leads_see_calibration_sets(client, lead, trainee, decided, ready_set):
     url = reverse("assessment:calibration_sets")
-    page = _client(client, lead).get(url)
+    page = signed_in(client, lead).get(url)
     assert page.status_code == 200 and "Coaching anchors" in page.content.decode()
-    assert _client(client, lead).get(ready_set_url(ready_set)).status_code == 200
+    assert signed_in(client, lead).get(ready_set_url(ready_set)).status_code == 200
     earner = decided().attempt.earner
     for someone in (trainee.user, earner):
-        c = _client(client, someone)
+        c = signed_in(client, someone)
         assert c.get(url).status_code == 403
         assert c.get(ready_set_url(ready_set)).status_code == 403
         assert c.post(url, {"title": "Mine", "version": ready_set.version_id}).status_code == 403
@@ -214,7 +190,7 @@ def ready_set_url(calibration_set: CalibrationSet) -> str:
 
 # ---------------------------------------------------------------------------- sets and anchors
 def test_creating_a_set_names_each_missing_field(client, lead, version):
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     response = c.post(reverse("assessment:calibration_sets"), {"title": "  ", "version": ""})
     html = response.content.decode()
     assert response.status_code == 400
@@ -242,7 +218,7 @@ def test_the_anchor_choice_shows_codes_and_bands_never_names(
     anchors.withdraw_consent(withdrawn, user=withdrawn.attempt.earner)
     calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
 
-    html = _client(client, lead).get(ready_set_url(calibration_set)).content.decode()
+    html = signed_in(client, lead).get(ready_set_url(calibration_set)).content.decode()
 
     assert f"{selectors.submission_code(shared)}: decided Yes, 17 points" in html
     assert selectors.submission_code(unshared) not in html
@@ -267,7 +243,7 @@ def test_master_points_the_rubric_cannot_give_are_refused(
     calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
     first = component_ids(version)[0].title
 
-    response = _client(client, lead).post(
+    response = signed_in(client, lead).post(
         ready_set_url(calibration_set), _anchor_form(version, submission, points)
     )
 
@@ -283,7 +259,7 @@ def test_an_anchor_needs_a_shared_submission_and_a_rationale(
 ):
     calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
     consented()  # something to choose, so the form is shown
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     response = c.post(
         ready_set_url(calibration_set), _anchor_form(version, None, (4, 4, 4, 4), rationale=" ")
     )
@@ -304,7 +280,7 @@ def test_a_valid_anchor_gets_its_master_total_and_band(client, lead, version, co
     submission = consented(17)
     calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
 
-    response = _client(client, lead).post(
+    response = signed_in(client, lead).post(
         ready_set_url(calibration_set), _anchor_form(version, submission, (5, 4, 3, 3))
     )
 
@@ -327,7 +303,7 @@ def test_a_valid_anchor_gets_its_master_total_and_band(client, lead, version, co
 
 def test_an_anchor_is_removed_only_while_no_round_used_it(client, lead, ready_set, trainee):
     first, second = ready_set.anchors.order_by("pk")[:2]
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     c.post(reverse("assessment:calibration_anchor_remove", args=[first.pk]))
     assert not CalibrationAnchor.objects.filter(pk=first.pk).exists()
     assert AuditEvent.objects.filter(action="calibration_anchor.removed").count() == 1
@@ -344,12 +320,12 @@ def test_an_anchor_is_removed_only_while_no_round_used_it(client, lead, ready_se
 
 
 def test_a_retired_set_starts_no_round(client, lead, ready_set, trainee):
-    _client(client, lead).post(reverse("assessment:calibration_set_retire", args=[ready_set.pk]))
+    signed_in(client, lead).post(reverse("assessment:calibration_set_retire", args=[ready_set.pk]))
     ready_set.refresh_from_db()
     assert not ready_set.active
     assert AuditEvent.objects.filter(action="calibration_set.retired").count() == 1
 
-    c = _client(client, trainee.user)
+    c = signed_in(client, trainee.user)
     assert (
         "No calibration set is ready"
         in c.get(reverse("assessment:my_calibration")).content.decode()
@@ -362,7 +338,7 @@ def test_a_retired_set_starts_no_round(client, lead, ready_set, trainee):
 # ---------------------------------------------------------------------------- rounds
 def test_an_untrained_assessor_cannot_start_a_round(client, make_assessor, ready_set):
     outsider = make_assessor(qualified=False)
-    c = _client(client, outsider.user)
+    c = signed_in(client, outsider.user)
     response = c.post(reverse("assessment:my_calibration"), {"calibration_set": ready_set.pk})
     assert response.status_code == 400
     assert not CalibrationRound.objects.exists()
@@ -371,14 +347,14 @@ def test_an_untrained_assessor_cannot_start_a_round(client, make_assessor, ready
 
 
 def test_my_calibration_refuses_people_without_a_profile(client, make_earner):
-    response = _client(client, make_earner()).get(reverse("assessment:my_calibration"))
+    response = signed_in(client, make_earner()).get(reverse("assessment:my_calibration"))
     assert response.status_code == 403
 
 
 def test_an_assessor_qualifies_through_a_round_on_the_scoring_pages(
     client, trainee, ready_set, version, make_assessor, lead
 ):
-    c = _client(client, trainee.user)
+    c = signed_in(client, trainee.user)
     my_page = c.get(reverse("assessment:my_calibration")).content.decode()
     assert "Coaching anchors" in my_page
 
@@ -419,13 +395,13 @@ def test_an_assessor_qualifies_through_a_round_on_the_scoring_pages(
     assert "Passed calibration" in c.get(reverse("assessment:my_calibration")).content.decode()
 
     # The lead sees it too; another assessor does not.
-    assert _client(client, lead).get(results).status_code == 200
-    assert _client(client, make_assessor().user).get(results).status_code == 404
+    assert signed_in(client, lead).get(results).status_code == 200
+    assert signed_in(client, make_assessor().user).get(results).status_code == 404
 
 
 def test_a_lead_starts_a_round_for_an_assessor(client, lead, trainee, ready_set):
     url = reverse("assessment:qualifications", args=[trainee.pk])
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     assert "Coaching anchors" in c.get(url).content.decode()
     response = c.post(url, {"action": "round", "calibration_set": ready_set.pk})
     assert response.status_code == 302
@@ -443,10 +419,10 @@ def test_a_lead_starts_a_round_for_an_assessor(client, lead, trainee, ready_set)
 # ---------------------------------------------------------------------------- qualifications
 def test_qualifications_page_is_for_leads_only(client, lead, trainee, make_earner):
     url = reverse("assessment:qualifications", args=[trainee.pk])
-    assert _client(client, lead).get(url).status_code == 200
-    assert _client(client, trainee.user).get(url).status_code == 403
-    assert _client(client, make_earner()).get(url).status_code == 403
-    response = _client(client, trainee.user).post(
+    assert signed_in(client, lead).get(url).status_code == 200
+    assert signed_in(client, trainee.user).get(url).status_code == 403
+    assert signed_in(client, make_earner()).get(url).status_code == 403
+    response = signed_in(client, trainee.user).post(
         url,
         {
             "action": "attest",
@@ -460,7 +436,7 @@ def test_qualifications_page_is_for_leads_only(client, lead, trainee, make_earne
 
 def test_a_lead_attests_with_a_note_where_no_anchors_exist(client, lead, trainee, version):
     url = reverse("assessment:qualifications", args=[trainee.pk])
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     mc = version.micro_credential
     response = c.post(url, {"action": "attest", "micro_credential": mc.pk, "note": "  "})
     assert response.status_code == 400
@@ -476,7 +452,7 @@ def test_a_lead_attests_with_a_note_where_no_anchors_exist(client, lead, trainee
 
 def test_attesting_is_refused_once_a_set_is_ready(client, lead, trainee, ready_set, version):
     url = reverse("assessment:qualifications", args=[trainee.pk])
-    response = _client(client, lead).post(
+    response = signed_in(client, lead).post(
         url, {"action": "attest", "micro_credential": version.micro_credential.pk, "note": "Ok."}
     )
     assert response.status_code == 400
@@ -486,10 +462,10 @@ def test_attesting_is_refused_once_a_set_is_ready(client, lead, trainee, ready_s
 def test_a_withdrawn_consent_leaves_its_anchor_out_of_new_rounds(client, lead, ready_set):
     anchor = ready_set.anchors.select_related("submission__attempt").first()
     earner = anchor.submission.attempt.earner
-    _client(client, earner).post(_consent_url(anchor.submission), {"consent": "withdraw"})
+    signed_in(client, earner).post(_consent_url(anchor.submission), {"consent": "withdraw"})
 
     assert anchors.anchors_needed(ready_set) == 1
-    html = _client(client, lead).get(ready_set_url(ready_set)).content.decode()
+    html = signed_in(client, lead).get(ready_set_url(ready_set)).content.decode()
     assert "consent withdrawn: left out of new rounds" in html
     assert "needs 1 more anchor" in html
     other = anchors.create_set(actor=lead, title="Another", version=ready_set.version)
@@ -498,7 +474,7 @@ def test_a_withdrawn_consent_leaves_its_anchor_out_of_new_rounds(client, lead, r
             other,
             actor=lead,
             submission=anchor.submission,
-            points=_points(ready_set.version, (4, 4, 4, 4)),
+            points=points_for(ready_set.version, (4, 4, 4, 4)),
             rationale="Still a good example.",
         )
     assert "submission" in caught.value.message_dict

@@ -17,7 +17,7 @@ from microcred.assessment.models import (
     ScoringPolicy,
 )
 from microcred.orgs.models import AuditEvent, Role
-from tests.assessment.helpers import feedback_for_all, marks_for
+from tests.assessment.helpers import score_at
 
 pytestmark = pytest.mark.django_db
 
@@ -29,17 +29,6 @@ class Always(random.Random):
         return 0.0
 
 
-def _score(assignment, version, total):
-    return services.submit_score(
-        assignment,
-        assessor=assignment.assessor.user,
-        component_points=marks_for(version, total),
-        feedback=feedback_for_all(version),
-        overall_feedback="Clear evidence.",
-        minutes_spent=30,
-    )
-
-
 @pytest.fixture
 def anchor(version, make_assessor, make_submission, make_earner, make_user, org_tree):
     """A decided submission of an earner at Oak Middle, consented and anchored; its scorer
@@ -47,7 +36,7 @@ def anchor(version, make_assessor, make_submission, make_earner, make_user, org_
     lead = make_user(Role.SCORING_LEAD, org_tree["assess"])
     scorer = make_assessor()
     submission = make_submission(make_earner(org_tree["school2"]))
-    _score(services.assign(submission), version, 18)
+    score_at(services.assign(submission), 18, overall_feedback="Clear evidence.", minutes_spent=30)
     scorer.active = False
     scorer.save()
     AnchorConsent.objects.create(submission=submission, given_by=submission.attempt.earner)
@@ -99,7 +88,7 @@ def test_scoring_a_drift_check_decides_nothing(anchor, make_assessor, make_submi
     (check,) = planning.mix_anchors(result.assigned, pool, spare, Always())
     decisions = Decision.objects.count()
 
-    _score(check, version, 10)
+    score_at(check, 10, overall_feedback="Clear evidence.", minutes_spent=30)
 
     assert Decision.objects.count() == decisions
     check.refresh_from_db()

@@ -21,48 +21,12 @@ from microcred.assessment.models import (
     ScoringPolicy,
     SecondRead,
 )
-from microcred.catalog.models import MicroCredentialVersion
 from microcred.earning.models import Attempt, Submission
 from microcred.orgs.models import AuditEvent, Role
-from tests.assessment.helpers import feedback_for_all, marks_for
+from tests.assessment.helpers import open_read, score_read, set_policy
 
 pytestmark = pytest.mark.django_db
 Kind = Assignment.Kind
-
-
-def score_read(
-    assignment: Assignment, version: MicroCredentialVersion, total: int, **changes: Any
-) -> Score:
-    """The assessor of `assignment` scores it at `total` points through the service, with
-    feedback that names the read so a test can tell whose feedback an earner sees."""
-    arguments: dict[str, Any] = {
-        "assessor": assignment.assessor.user,
-        "component_points": marks_for(version, total),
-        "feedback": {
-            pk: f"{text} (read {assignment.pk})" for pk, text in feedback_for_all(version).items()
-        },
-        "overall_feedback": f"Overall feedback of read {assignment.pk}.",
-        "minutes_spent": 45,
-        **changes,
-    }
-    return services.submit_score(assignment, **arguments)
-
-
-def open_read(submission: Submission, kind: str) -> Assignment:
-    return Assignment.objects.select_related("assessor__user").get(
-        submission=submission,
-        kind=kind,
-        status=Assignment.Status.ASSIGNED,
-        purpose=Assignment.Purpose.LIVE,
-    )
-
-
-def set_policy(version: MicroCredentialVersion, **fields: Any) -> ScoringPolicy:
-    """Opt the MC into second reads (the tests' defaults turn every rule off)."""
-    values = {"second_read_percent": 0, "second_read_first_year": False, "second_read_margin": 0}
-    return ScoringPolicy.objects.create(
-        micro_credential=version.micro_credential, **{**values, **fields}
-    )
 
 
 def audit_actions(target: Any) -> list[str]:
@@ -71,18 +35,6 @@ def audit_actions(target: Any) -> list[str]:
             target_type=target._meta.label_lower, target_id=str(target.pk)
         ).values_list("action", flat=True)
     )
-
-
-@pytest.fixture
-def submit(make_submission, django_capture_on_commit_callbacks) -> Callable[..., Submission]:
-    """Submit as an earner does: the earning app hands the submission to assessment once the
-    transaction commits (draw a second read, then plan its reads)."""
-
-    def make(**kwargs: Any) -> Submission:
-        with django_capture_on_commit_callbacks(execute=True):
-            return make_submission(**kwargs)
-
-    return make
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the drift sweep that flags, pauses and clears assessors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import pytest
@@ -12,167 +11,34 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from microcred.assessment import monitoring, services
+from microcred.assessment import monitoring
 from microcred.assessment.models import (
-    AnchorComponentScore,
     AssessorProfile,
     Assignment,
-    CalibrationAnchor,
     CalibrationRound,
-    CalibrationSet,
-    ComponentScore,
     DriftFlag,
     Qualification,
     Score,
-    ScoringPolicy,
 )
 from microcred.assessment.reliability import krippendorff_alpha, quadratic_weighted_kappa, severity
-from microcred.catalog.models import MicroCredentialVersion, Rubric
-from microcred.earning.models import Submission
+from microcred.catalog.models import MicroCredentialVersion
 from microcred.notifications.models import Notification
-from microcred.orgs.models import AuditEvent, Role
-from tests.assessment.helpers import component_ids, marks_for
-from tests.assessment.test_calibration import points_by_component, score_round
+from microcred.orgs.models import AuditEvent
+from tests.assessment.helpers import (
+    ANCHOR_MASTERS,
+    component_ids,
+    double_read,
+    drift_reads,
+    harsher,
+    marks_for,
+    record,
+    score_round,
+)
 
 pytestmark = pytest.mark.django_db
 FlagStatus = DriftFlag.Status
-MASTERS = (17, 18, 12, 9, 16, 14, 19, 11)
+MASTERS = ANCHOR_MASTERS
 SCALE = range(21)
-
-
-@pytest.fixture
-def lead(make_user, org_tree):
-    return make_user(Role.SCORING_LEAD, org_tree["assess"])
-
-
-@pytest.fixture
-def policy(version) -> ScoringPolicy:
-    """Four pairs are enough, so tests stay small; no second reads unless a test makes them."""
-    return ScoringPolicy.objects.create(
-        micro_credential=version.micro_credential,
-        drift_min_pairs=4,
-        second_read_percent=0,
-        second_read_first_year=False,
-        second_read_margin=0,
-        calibration_min_anchors=2,
-    )
-
-
-@pytest.fixture
-def submissions(make_submission) -> Callable[[int], list[Submission]]:
-    """n submissions of the MC: one made through the earning services, the rest its siblings
-    (further numbers of the same attempt), which is all a pair needs."""
-
-    def make(n: int) -> list[Submission]:
-        base = make_submission()
-        return [base] + [
-            Submission.objects.create(
-                attempt=base.attempt,
-                number=number,
-                snapshot=base.snapshot,
-                submitted_by=base.submitted_by,
-            )
-            for number in range(2, n + 1)
-        ]
-
-    return make
-
-
-@pytest.fixture
-def anchor_set(version, lead, submissions) -> Callable[..., CalibrationSet]:
-    rubric = Rubric.objects.get(version=version)
-
-    def make(masters: Sequence[int] = MASTERS) -> CalibrationSet:
-        calibration_set = CalibrationSet.objects.create(
-            version=version, title="Coaching anchors", created_by=lead
-        )
-        for total, submission in zip(masters, submissions(len(masters)), strict=True):
-            band = services.band_for(rubric, total)
-            anchor = CalibrationAnchor.objects.create(
-                calibration_set=calibration_set,
-                submission=submission,
-                source=CalibrationAnchor.Source.WRITTEN,
-                master_total=total,
-                master_band=band,
-                master_passed=band.passing,
-                created_by=lead,
-            )
-            AnchorComponentScore.objects.bulk_create(
-                AnchorComponentScore(anchor=anchor, rubric_component=component, points=points)
-                for component, points in zip(
-                    component_ids(version),
-                    points_by_component(version, marks_for(version, total)),
-                    strict=True,
-                )
-            )
-        return calibration_set
-
-    return make
-
-
-def record(assignment: Assignment, total: int) -> Score:
-    """A fixed score of `total` points, components filled in rubric order."""
-    version = assignment.submission.attempt.version
-    band = services.band_for(Rubric.objects.get(version=version), total)
-    score = Score.objects.create(
-        assignment=assignment,
-        total_points=total,
-        band=band,
-        passed=band.passing,
-        overall_feedback="Fixed score.",
-        minutes_spent=10,
-    )
-    ComponentScore.objects.bulk_create(
-        ComponentScore(score=score, rubric_component=component, points=points, feedback="x")
-        for component, points in zip(
-            component_ids(version),
-            points_by_component(version, marks_for(version, total)),
-            strict=True,
-        )
-    )
-    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.COMPLETED)
-    return score
-
-
-def drift_reads(
-    profile: AssessorProfile, calibration_set: CalibrationSet, given: Callable[[int], int]
-) -> list[Score]:
-    """The assessor scores every anchor of the set as a drift check: given(master) points."""
-    return [
-        record(
-            Assignment.objects.create(
-                submission=anchor.submission,
-                assessor=profile,
-                purpose=Assignment.Purpose.DRIFT_CHECK,
-                anchor=anchor,
-                due_at=timezone.now(),
-            ),
-            given(anchor.master_total),
-        )
-        for anchor in calibration_set.anchors.order_by("pk")
-    ]
-
-
-def double_read(
-    submission: Submission, first: AssessorProfile, second: AssessorProfile, totals: tuple[int, int]
-) -> tuple[Score, Score]:
-    scores = tuple(
-        record(
-            Assignment.objects.create(
-                submission=submission, assessor=profile, kind=kind, due_at=timezone.now()
-            ),
-            total,
-        )
-        for profile, kind, total in (
-            (first, Assignment.Kind.PRIMARY, totals[0]),
-            (second, Assignment.Kind.SECOND, totals[1]),
-        )
-    )
-    return scores[0], scores[1]
-
-
-def harsher(by: int) -> Callable[[int], int]:
-    return lambda master: max(0, master - by)
 
 
 def flag_of(profile: AssessorProfile, version: MicroCredentialVersion) -> DriftFlag:
@@ -187,7 +53,7 @@ def qualification_of(profile: AssessorProfile, version: MicroCredentialVersion) 
 
 # ---------------------------------------------------------------------------- pairs
 def test_anchor_reads_pair_with_the_master_total_and_components(
-    policy, anchor_set, make_assessor, version
+    drift_policy, anchor_set, make_assessor, version
 ):
     profile = make_assessor()
     calibration_set = anchor_set((17, 9))
@@ -207,7 +73,7 @@ def test_anchor_reads_pair_with_the_master_total_and_components(
 
 
 def test_a_double_read_pairs_each_reader_with_the_other_counting_once_for_the_mc(
-    policy, submissions, make_assessor
+    drift_policy, submissions, make_assessor
 ):
     first, second = make_assessor(), make_assessor()
     submission, unpaired = submissions(2)
@@ -227,7 +93,7 @@ def test_a_double_read_pairs_each_reader_with_the_other_counting_once_for_the_mc
     assert [(p.rater, p.reference) for p in own] == [(13, 16)]
 
 
-def test_reads_older_than_the_window_are_left_out(policy, anchor_set, make_assessor):
+def test_reads_older_than_the_window_are_left_out(drift_policy, anchor_set, make_assessor):
     profile = make_assessor()
     old, recent = drift_reads(profile, anchor_set((17, 9)), lambda master: master)
     Score.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - timedelta(days=400))
@@ -237,7 +103,7 @@ def test_reads_older_than_the_window_are_left_out(policy, anchor_set, make_asses
 
 # ---------------------------------------------------------------------------- statistics
 def test_statistics_equal_the_reliability_functions_on_the_same_pairs(
-    policy, anchor_set, submissions, make_assessor, version
+    drift_policy, anchor_set, submissions, make_assessor, version
 ):
     steady, lenient = make_assessor(), make_assessor()
     calibration_set = anchor_set()
@@ -276,7 +142,9 @@ def test_statistics_equal_the_reliability_functions_on_the_same_pairs(
     assert report.months[-1].reliability.exact.pairs == 19
 
 
-def test_below_the_minimum_the_statistics_say_not_enough_data(policy, anchor_set, make_assessor):
+def test_below_the_minimum_the_statistics_say_not_enough_data(
+    drift_policy, anchor_set, make_assessor
+):
     drift_reads(make_assessor(), anchor_set((17, 9, 12)), harsher(6))
 
     (report,) = monitoring.overview()
@@ -288,7 +156,7 @@ def test_below_the_minimum_the_statistics_say_not_enough_data(policy, anchor_set
 
 
 def test_the_overview_takes_the_same_queries_whatever_the_volume(
-    policy, anchor_set, submissions, make_assessor
+    drift_policy, anchor_set, submissions, make_assessor
 ):
     def measure() -> int:
         with CaptureQueriesContext(connection) as queries:
@@ -310,7 +178,7 @@ def test_the_overview_takes_the_same_queries_whatever_the_volume(
 
 # ---------------------------------------------------------------------------- the drift sweep
 def test_a_drifting_assessor_is_flagged_then_paused_and_a_lead_resumes_them(
-    policy, anchor_set, make_assessor, version, lead
+    drift_policy, anchor_set, make_assessor, version, lead
 ):
     steady, drifting = make_assessor(), make_assessor()
     calibration_set = anchor_set()
@@ -366,7 +234,7 @@ def test_a_drifting_assessor_is_flagged_then_paused_and_a_lead_resumes_them(
     assert not DriftFlag.objects.exclude(status=FlagStatus.CLEARED).exists()
 
 
-def test_kappa_below_its_threshold_flags_too(policy, anchor_set, make_assessor, version):
+def test_kappa_below_its_threshold_flags_too(drift_policy, anchor_set, make_assessor, version):
     # Unrelated to the masters, yet on average no harsher: only kappa catches it.
     reversed_masters = dict(zip(MASTERS, sorted(MASTERS), strict=True))
     drifting = make_assessor()
@@ -378,7 +246,7 @@ def test_kappa_below_its_threshold_flags_too(policy, anchor_set, make_assessor, 
 
 
 def test_passing_the_recalibration_round_clears_the_flag(
-    policy, anchor_set, make_assessor, version
+    drift_policy, anchor_set, make_assessor, version
 ):
     drifting = make_assessor()
     drift_reads(drifting, anchor_set(), harsher(4))
@@ -395,7 +263,7 @@ def test_passing_the_recalibration_round_clears_the_flag(
     assert AuditEvent.objects.filter(action="drift.recalibrated").exists()
 
 
-def test_never_flagged_below_the_minimum_pairs(policy, anchor_set, make_assessor):
+def test_never_flagged_below_the_minimum_pairs(drift_policy, anchor_set, make_assessor):
     drifting = make_assessor()
     drift_reads(drifting, anchor_set((17, 18, 19)), harsher(8))
 
@@ -405,7 +273,7 @@ def test_never_flagged_below_the_minimum_pairs(policy, anchor_set, make_assessor
     assert not DriftFlag.objects.exists()
 
 
-def test_a_trainee_is_judged_by_rounds_not_flagged(policy, anchor_set, make_assessor):
+def test_a_trainee_is_judged_by_rounds_not_flagged(drift_policy, anchor_set, make_assessor):
     trainee = make_assessor(qualified=False)
     drift_reads(trainee, anchor_set(), harsher(6))
 
@@ -413,7 +281,7 @@ def test_a_trainee_is_judged_by_rounds_not_flagged(policy, anchor_set, make_asse
     assert not DriftFlag.objects.exists()
 
 
-def test_a_lead_must_give_a_reason(policy, anchor_set, make_assessor, version, lead):
+def test_a_lead_must_give_a_reason(drift_policy, anchor_set, make_assessor, version, lead):
     drifting = make_assessor()
     drift_reads(drifting, anchor_set(), harsher(4))
     monitoring.sweep_drift()
@@ -431,7 +299,7 @@ def test_a_lead_must_give_a_reason(policy, anchor_set, make_assessor, version, l
         monitoring.clear_flag(flag, actor=lead, reason="Again.")
 
 
-def test_the_command_and_task_run_the_sweep(policy, anchor_set, make_assessor, capsys):
+def test_the_command_and_task_run_the_sweep(drift_policy, anchor_set, make_assessor, capsys):
     drift_reads(make_assessor(), anchor_set(), harsher(4))
 
     call_command("check_drift")
@@ -442,7 +310,9 @@ def test_the_command_and_task_run_the_sweep(policy, anchor_set, make_assessor, c
     assert sweep_drift.call()["flagged"] == 0  # already flagged: nothing new
 
 
-def test_on_recalibrated_clears_an_open_flag(policy, anchor_set, make_assessor, version, lead):
+def test_on_recalibrated_clears_an_open_flag(
+    drift_policy, anchor_set, make_assessor, version, lead
+):
     drifting = make_assessor()
     drift_reads(drifting, anchor_set(), harsher(4))
     monitoring.sweep_drift()

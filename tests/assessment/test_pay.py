@@ -22,27 +22,18 @@ from django.utils import timezone
 
 from microcred.assessment import calibration, pay, services
 from microcred.assessment.models import (
-    AnchorComponentScore,
     AssessorProfile,
     Assignment,
-    CalibrationAnchor,
-    CalibrationSet,
     Score,
     ScoringPolicy,
 )
 from microcred.assessment.pay import Month
-from microcred.catalog.models import MicroCredentialVersion, Rubric
+from microcred.catalog.models import MicroCredentialVersion
 from microcred.earning import services as earning
 from microcred.earning.models import Submission
 from microcred.orgs.models import Organization, Role, User
 from microcred.web.spreadsheets import safe_cell
-from tests.assessment.helpers import (
-    component_ids,
-    feedback_for_all,
-    fill_portfolio,
-    marks_for,
-    qualify_for,
-)
+from tests.assessment.helpers import fill_portfolio, qualify_for, score_at, set_policy
 from tests.catalog.factories import catalog_people
 
 pytestmark = pytest.mark.django_db
@@ -78,14 +69,7 @@ def clock(monkeypatch) -> Clock:
 def policy(version) -> ScoringPolicy:
     """The coaching MC's policy: single reads and no anchors mixed in, so every read counted is
     one the test scored; calibration sets of one anchor allowed."""
-    return ScoringPolicy.objects.create(
-        micro_credential=version.micro_credential,
-        second_read_percent=0,
-        second_read_first_year=False,
-        second_read_margin=0,
-        anchor_percent=0,
-        calibration_min_anchors=1,
-    )
+    return set_policy(version, anchor_percent=0, calibration_min_anchors=1)
 
 
 @pytest.fixture
@@ -108,15 +92,9 @@ def submission_of(version: MicroCredentialVersion, earner: User) -> Submission:
 
 
 def score(assignment: Assignment, minutes: int) -> Score:
-    version = assignment.submission.attempt.version
     services.start_scoring(assignment, assessor=assignment.assessor.user)
-    return services.submit_score(
-        assignment,
-        assessor=assignment.assessor.user,
-        component_points=marks_for(version, 17),
-        feedback=feedback_for_all(version),
-        overall_feedback="Specific, well-evidenced coaching.",
-        minutes_spent=minutes,
+    return score_at(
+        assignment, 17, overall_feedback="Specific, well-evidenced coaching.", minutes_spent=minutes
     )
 
 
@@ -135,39 +113,6 @@ def live_read(make_earner, version) -> Callable[..., Score]:
         return score(assignment, minutes)
 
     return read
-
-
-def anchor_of(version: MicroCredentialVersion, submission: Submission, lead: User) -> Any:
-    """A one-anchor calibration set with master points (17) for every component."""
-    rubric = Rubric.objects.get(version=version)
-    band = services.band_for(rubric, 17)
-    calibration_set = CalibrationSet.objects.create(
-        version=version, title="Coaching anchors", created_by=lead
-    )
-    anchor = CalibrationAnchor.objects.create(
-        calibration_set=calibration_set,
-        submission=submission,
-        source=CalibrationAnchor.Source.WRITTEN,
-        master_total=17,
-        master_band=band,
-        master_passed=band.passing,
-        created_by=lead,
-    )
-    marks = marks_for(version, 17)
-    AnchorComponentScore.objects.bulk_create(
-        AnchorComponentScore(
-            anchor=anchor,
-            rubric_component=component,
-            points=sum(c.points for c in component.criteria.all() if c.pk in marks[component.pk]),
-        )
-        for component in component_ids(version)
-    )
-    return anchor
-
-
-@pytest.fixture
-def lead(make_user, org_tree) -> User:
-    return make_user(Role.SCORING_LEAD, org_tree["assess"])
 
 
 def row_of(report: pay.PayReport, profile: AssessorProfile) -> pay.AssessorPay:
@@ -213,17 +158,15 @@ def test_a_new_rate_never_changes_a_past_month(clock, policy, assessor, live_rea
     assert row_of(pay.pay_report(NOVEMBER.next()), hana).amount == Decimal("20.00")
 
 
-def test_reads_are_counted_by_purpose(
-    clock, policy, assessor, live_read, version, lead, make_earner
-):
+def test_reads_are_counted_by_purpose(clock, policy, assessor, live_read, anchor_set, lead):
     hana = assessor("Hana", pay_rate=Decimal("18.00"))
     live_read(hana, 30)
     # A calibration round on a one-anchor set, scored on the ordinary path.
-    rounds_anchor = anchor_of(version, submission_of(version, make_earner()), lead)
+    rounds_anchor = anchor_set((17,)).anchors.get()
     calibration_round = calibration.start_round(hana, rounds_anchor.calibration_set, actor=lead)
     score(calibration_round.assignments.get(), 20)
     # A drift check, written as the planner slips one among live work (planning.mix_anchors).
-    drift_anchor = anchor_of(version, submission_of(version, make_earner()), lead)
+    drift_anchor = anchor_set((17,)).anchors.get()
     drift = Assignment.objects.create(
         submission=drift_anchor.submission,
         assessor=hana,
@@ -323,13 +266,7 @@ def test_minutes_per_score_mean_and_median_per_micro_credential(
     clock, policy, assessor, live_read, org_tree, make_user
 ):
     phonics = catalog_people(org_tree, make_user).publish(title="Phonics routines")
-    ScoringPolicy.objects.create(
-        micro_credential=phonics.micro_credential,
-        second_read_percent=0,
-        second_read_first_year=False,
-        second_read_margin=0,
-        anchor_percent=0,
-    )
+    set_policy(phonics, anchor_percent=0)
     hana = assessor("Hana")
     qualify_for(hana, phonics.micro_credential)
     for minutes in (10, 60, 20, 30):  # an even count: the median is the mean of 20 and 30

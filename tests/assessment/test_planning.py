@@ -5,9 +5,8 @@ reads, the audit trail, and the reasons given when nobody may take a read."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.db import connection
@@ -22,14 +21,12 @@ from microcred.assessment.models import (
     Assignment,
     CoachingRelationship,
     DeclaredConflict,
-    ScoringPolicy,
 )
 from microcred.catalog.models import MicroCredentialVersion
 from microcred.earning import services as earning
 from microcred.earning.models import Submission
 from microcred.orgs.models import AuditEvent, Membership, Role, User
-from tests.assessment.helpers import fill_portfolio, qualify_for
-from tests.assessment.test_moderation import open_read, score_read
+from tests.assessment.helpers import fill_portfolio, open_read, qualify_for, score_read, set_policy
 from tests.catalog.factories import catalog_people
 
 pytestmark = pytest.mark.django_db
@@ -53,26 +50,6 @@ def actions_on(assignment: Assignment) -> list[str]:
             target_type="assessment.assignment", target_id=str(assignment.pk)
         ).values_list("action", flat=True)
     )
-
-
-def second_reads_for_all(version: MicroCredentialVersion) -> None:
-    ScoringPolicy.objects.create(
-        micro_credential=version.micro_credential,
-        second_read_percent=100,
-        second_read_first_year=False,
-        second_read_margin=0,
-    )
-
-
-@pytest.fixture
-def submit(make_submission, django_capture_on_commit_callbacks) -> Callable[..., Submission]:
-    """Submit as an earner does, with assessment's on-commit hand-off."""
-
-    def make(**kwargs: Any) -> Submission:
-        with django_capture_on_commit_callbacks(execute=True):
-            return make_submission(**kwargs)
-
-    return make
 
 
 # ---------------------------------------------------------------------------- queries
@@ -162,7 +139,7 @@ def conflicted_state(make_assessor, make_earner, make_user, make_submission, org
     """Submissions from two districts and assessors caught by every conflict rule, with
     capacity for fewer reads than needed. Returns the submissions and, for each assessor,
     the submissions the test itself says they must never read."""
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     school1, school2 = org_tree["school1"], org_tree["school2"]
     earners1 = [make_earner(school1) for _ in range(3)]
     earners2 = [make_earner(school2) for _ in range(3)]
@@ -240,7 +217,7 @@ def test_the_batch_never_breaks_a_conflict_capacity_or_the_two_reader_rule(confl
 def test_submissions_arriving_one_by_one_never_break_the_rules(
     make_assessor, make_earner, submit, org_tree, version
 ):
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     forbidden: dict[int, set[int]] = {}
     staff1 = make_assessor(org_tree["school1"], weekly_capacity=4)
     staff2 = make_assessor(org_tree["lea2"], weekly_capacity=4)
@@ -261,7 +238,7 @@ def test_submissions_arriving_one_by_one_never_break_the_rules(
 
 
 def test_two_reads_of_one_submission_never_go_to_one_assessor(make_assessor, submit, version):
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     make_assessor(weekly_capacity=20)
     make_assessor(weekly_capacity=20)
     submissions = [submit() for _ in range(4)]
@@ -273,7 +250,7 @@ def test_two_reads_of_one_submission_never_go_to_one_assessor(make_assessor, sub
 
 # ---------------------------------------------------------------------------- audit
 def test_every_new_assignment_is_audited(make_assessor, submit, version):
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     make_assessor()
     make_assessor()
     submission = submit()
@@ -385,7 +362,7 @@ def test_replan_leaves_a_good_plan_alone(make_assessor, make_submission):
 
 # ---------------------------------------------------------------------------- declined, expired
 def test_a_declined_second_read_goes_to_a_third_person(make_assessor, submit, version):
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     pool = {make_assessor(), make_assessor(), make_assessor()}
     submission = submit()
     primary = holder(submission, Kind.PRIMARY)
@@ -448,12 +425,7 @@ def test_capacity_spent_in_the_same_plan_names_the_other_submissions(
 def test_a_stranded_third_read_is_listed_for_scoring_leads_with_its_reason(
     make_assessor, submit, version, client, make_user, org_tree
 ):
-    ScoringPolicy.objects.create(
-        micro_credential=version.micro_credential,
-        second_read_percent=0,
-        second_read_first_year=True,
-        second_read_margin=0,
-    )
+    set_policy(version, second_read_first_year=True)
     make_assessor()
     make_assessor()
     submission = submit()
@@ -472,7 +444,7 @@ def test_a_stranded_third_read_is_listed_for_scoring_leads_with_its_reason(
 def test_a_second_read_nobody_else_may_take_gives_the_real_reason(
     make_assessor, make_submission, version
 ):
-    second_reads_for_all(version)
+    set_policy(version, second_read_percent=100)
     make_assessor(weekly_capacity=5)
     submission = make_submission()
     moderation.draw_second_read(submission)

@@ -12,21 +12,13 @@ from django.urls import reverse
 from microcred.assessment import monitoring
 from microcred.assessment.models import DriftFlag, Qualification
 from microcred.orgs.models import AuditEvent
-from tests.assessment.test_monitoring import (  # noqa: F401 (fixtures)
-    anchor_set,
-    double_read,
-    drift_reads,
-    harsher,
-    lead,
-    policy,
-    submissions,
-)
+from tests.assessment.helpers import double_read, drift_reads, harsher
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def drifted(policy, anchor_set, make_assessor):  # noqa: F811
+def drifted(drift_policy, anchor_set, make_assessor):
     """A steady assessor and one flagged for drift by the sweep."""
     calibration_set = anchor_set()
     steady = make_assessor()
@@ -56,7 +48,7 @@ def test_lead_pages_refuse_assessors_and_earners(client, drifted, make_earner, n
 def test_the_reliability_page_names_each_statistic_beside_its_threshold(
     client,
     drifted,
-    lead,  # noqa: F811
+    lead,
 ):
     response = _get(client, lead, "assessment:reliability")
     html = response.content.decode()
@@ -72,7 +64,7 @@ def test_the_reliability_page_names_each_statistic_beside_its_threshold(
     assert "-3.00 points" in html  # the drifting assessor's severity, in the assessors' table
 
 
-def test_not_enough_data_is_said_in_words(client, policy, anchor_set, make_assessor, lead):  # noqa: F811
+def test_not_enough_data_is_said_in_words(client, drift_policy, anchor_set, make_assessor, lead):
     drift_reads(make_assessor(), anchor_set((17, 9, 12)), lambda master: master)
 
     html = _get(client, lead, "assessment:reliability").content.decode()
@@ -80,13 +72,13 @@ def test_not_enough_data_is_said_in_words(client, policy, anchor_set, make_asses
     assert "not enough data (3 of 4 pairs)" in html
 
 
-def test_an_empty_program_says_what_will_appear(client, lead):  # noqa: F811
+def test_an_empty_program_says_what_will_appear(client, lead):
     html = _get(client, lead, "assessment:reliability").content.decode()
     assert "nothing to measure" in html
     assert "reliability-charts" not in html
 
 
-def test_a_lead_resumes_a_paused_assessor_with_a_reason(client, drifted, lead, version):  # noqa: F811
+def test_a_lead_resumes_a_paused_assessor_with_a_reason(client, drifted, lead, version):
     _, drifting, flag = drifted
     DriftFlag.objects.filter(pk=flag.pk).update(status=DriftFlag.Status.PAUSED)
     client.force_login(lead)
@@ -127,7 +119,7 @@ def test_an_assessor_cannot_clear_flags_or_open_others_pages(client, drifted):
     )
 
 
-def test_the_flags_page_lists_open_flags(client, drifted, lead):  # noqa: F811
+def test_the_flags_page_lists_open_flags(client, drifted, lead):
     html = _get(client, lead, "assessment:drift_flags").content.decode()
     assert "1 open flag" in html and "Drew Drift" in html
 
@@ -135,7 +127,7 @@ def test_the_flags_page_lists_open_flags(client, drifted, lead):  # noqa: F811
 def test_an_assessor_sees_their_own_agreement_and_nobody_else(
     client,
     drifted,
-    submissions,  # noqa: F811
+    submissions,
 ):
     steady, drifting, _ = drifted
     (submission,) = submissions(1)
@@ -154,7 +146,7 @@ def test_my_reliability_without_a_profile_says_so(client, make_earner):
     assert _get(client, make_earner(), "assessment:my_reliability").status_code == 403
 
 
-def test_the_csv_has_every_statistic_and_no_formulas(client, drifted, lead):  # noqa: F811
+def test_the_csv_has_every_statistic_and_no_formulas(client, drifted, lead):
     _, drifting, _ = drifted
     drifting.user.first_name, drifting.user.last_name = "=HYPERLINK(1)", ""
     drifting.user.save()

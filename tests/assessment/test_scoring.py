@@ -20,30 +20,9 @@ from microcred.assessment.models import (
 from microcred.earning import services as earning
 from microcred.earning.models import Attempt, Submission
 from microcred.notifications.models import Kind, Notification
-from tests.assessment.helpers import component_ids, feedback_for_all, marks_for
+from tests.assessment.helpers import component_ids, marks_for, score_at
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def assigned(make_assessor, make_submission):
-    """An open first read of a real submission, with its assessor."""
-    profile = make_assessor()
-    assignment = services.assign(make_submission())
-    assert assignment.assessor == profile
-    return assignment
-
-
-def _score(assignment, version, total, **changes):
-    arguments = {
-        "assessor": assignment.assessor.user,
-        "component_points": marks_for(version, total),
-        "feedback": feedback_for_all(version),
-        "overall_feedback": "Specific and well evidenced.",
-        "minutes_spent": 45,
-        **changes,
-    }
-    return services.submit_score(assignment, **arguments)
 
 
 def _nothing_written(assignment):
@@ -68,7 +47,7 @@ def _nothing_written(assignment):
     ],
 )
 def test_points_add_up_and_pick_the_band(assigned, version, total, band, passed, attempt_status):
-    score = _score(assigned, version, total)
+    score = score_at(assigned, total)
 
     assert (score.total_points, score.band.label, score.passed) == (total, band, passed)
     assert sorted(c.points for c in score.components.all()) == sorted(
@@ -85,7 +64,7 @@ def test_points_add_up_and_pick_the_band(assigned, version, total, band, passed,
 
 
 def test_earner_is_told_the_outcome(assigned, version):
-    _score(assigned, version, 17)
+    score_at(assigned, 17)
     earner = assigned.submission.attempt.earner
     notice = Notification.objects.get(user=earner, kind=Kind.EARNED)
     assert assigned.assessor.user.email not in notice.title + notice.body
@@ -102,7 +81,7 @@ def test_earner_is_told_the_outcome(assigned, version):
 )
 def test_missing_feedback_or_minutes_changes_nothing(assigned, version, change, field):
     with pytest.raises(ValidationError) as caught:
-        _score(assigned, version, 16, **change)
+        score_at(assigned, 16, **change)
     assert any(name.startswith(field) for name in caught.value.message_dict)
     _nothing_written(assigned)
 
@@ -112,7 +91,7 @@ def test_details_of_another_component_are_refused(assigned, version):
     marks = marks_for(version, 16)
     marks[first.pk] = [second.criteria.first().pk]
     with pytest.raises(ValidationError) as caught:
-        _score(assigned, version, 16, component_points=marks)
+        score_at(assigned, 16, component_points=marks)
     assert f"component_{first.pk}" in caught.value.message_dict
     _nothing_written(assigned)
 
@@ -124,7 +103,7 @@ def test_points_above_a_component_maximum_are_refused(assigned, version):
     first.criteria.filter(pk=first.criteria.first().pk).update(points=3)
     marks = marks_for(version, 16)
     with pytest.raises(ValidationError, match="more than its maximum"):
-        _score(assigned, version, 16, component_points=marks)
+        score_at(assigned, 16, component_points=marks)
     _nothing_written(assigned)
 
 
@@ -133,24 +112,24 @@ def test_a_detail_checked_twice_is_refused(assigned, version):
     marks = marks_for(version, 16)
     marks[first.pk] = [marks[first.pk][0]] * 5
     with pytest.raises(ValidationError):
-        _score(assigned, version, 16, component_points=marks)
+        score_at(assigned, 16, component_points=marks)
     _nothing_written(assigned)
 
 
 def test_a_score_posted_twice_is_refused(assigned, version):
-    _score(assigned, version, 16)
+    score_at(assigned, 16)
     with pytest.raises(ValidationError, match="closed"):
-        _score(assigned, version, 8)
+        score_at(assigned, 8)
     assert Score.objects.count() == 1
     assert Score.objects.get().total_points == 16
     assert Decision.objects.get().outcome == "earned"
     assert Award.objects.count() == 1
 
 
-def test_someone_not_assigned_cannot_score(assigned, version, make_assessor):
+def test_someone_not_assigned_cannotscore_at(assigned, make_assessor):
     intruder = make_assessor()
     with pytest.raises(PermissionDenied):
-        _score(assigned, version, 16, assessor=intruder.user)
+        score_at(assigned, 16, assessor=intruder.user)
     _nothing_written(assigned)
 
 
@@ -162,9 +141,9 @@ def test_a_team_earns_one_award_each_exactly_once(
     submission = make_submission(team=team)
     assignment = services.assign(submission)
 
-    _score(assignment, version, 18)
+    score_at(assignment, 18)
     with pytest.raises(ValidationError):
-        _score(assignment, version, 18)  # the retry of a double click
+        score_at(assignment, 18)  # the retry of a double click
     decision = Decision.objects.get(submission=submission)
     services.decide(submission, Score.objects.get())  # a repair run after a crash
     services.grant_awards(decision)
@@ -189,16 +168,16 @@ def test_a_crash_after_the_decision_leaves_nothing_and_a_retry_awards_once(
         ),
         pytest.raises(RuntimeError),
     ):
-        _score(assignment, version, 18)
+        score_at(assignment, 18)
     _nothing_written(assignment)
 
-    _score(assignment, version, 18)
+    score_at(assignment, 18)
     assert Award.objects.filter(attempt=submission.attempt).count() == 3
     assert Decision.objects.count() == 1
 
 
 def test_a_submitted_score_never_changes(assigned, version):
-    score = _score(assigned, version, 16)
+    score = score_at(assigned, 16)
     score.total_points = 20
     with pytest.raises(FrozenScoreError):
         score.save()
@@ -216,7 +195,7 @@ def test_a_submitted_score_never_changes(assigned, version):
 def test_feedback_for_the_earner_names_no_assessor(assigned, version):
     submission = assigned.submission
     assert selectors.feedback_for(submission) is None
-    _score(assigned, version, 14)
+    score_at(assigned, 14)
 
     view = selectors.feedback_for(submission)
 
@@ -229,7 +208,7 @@ def test_feedback_for_the_earner_names_no_assessor(assigned, version):
 
 
 def test_a_resubmission_gets_a_new_blind_assignment(assigned, version, make_assessor):
-    _score(assigned, version, 10)
+    score_at(assigned, 10)
     other = make_assessor()
     attempt = assigned.submission.attempt
     resubmission = earning.submit(attempt, user=attempt.earner)
@@ -237,14 +216,14 @@ def test_a_resubmission_gets_a_new_blind_assignment(assigned, version, make_asse
 
     assert second.assessor == other
     assert selectors.submission_code(resubmission) != selectors.submission_code(assigned.submission)
-    _score(second, version, 19)
+    score_at(second, 19)
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.EARNED
     assert Award.objects.filter(attempt=attempt).count() == 1
 
 
 def test_the_earner_reads_the_feedback_on_their_attempt_page(client, assigned, version):
-    _score(assigned, version, 10)
+    score_at(assigned, 10)
     attempt = assigned.submission.attempt
     client.force_login(attempt.earner)
     html = client.get(reverse("earning:attempt", args=[attempt.uuid])).content.decode()

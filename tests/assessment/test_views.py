@@ -9,28 +9,10 @@ from microcred.assessment import selectors, services
 from microcred.assessment.models import AssessorProfile, Assignment, DeclaredConflict, Score
 from microcred.earning.models import Submission
 from microcred.orgs.models import Role
-from tests.assessment.helpers import assert_blind, component_ids
+from tests.assessment.helpers import assert_blind, component_ids, signed_in
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pw-for-tests-1"
-
-
-def _client(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def assigned(make_assessor, make_submission):
-    profile = make_assessor()
-    assignment = services.assign(make_submission())
-    assert assignment.assessor == profile
-    return assignment
-
-
-@pytest.fixture
-def lead(make_user, org_tree):
-    return make_user(Role.SCORING_LEAD, org_tree["assess"])
 
 
 def _form_data(version, total_per_component=5, **changes):
@@ -45,7 +27,7 @@ def _form_data(version, total_per_component=5, **changes):
 
 # ---------------------------------------------------------------------------- the queue
 def test_queue_is_blind(client, assigned):
-    response = _client(client, assigned.assessor.user).get(reverse("assessment:queue"))
+    response = signed_in(client, assigned.assessor.user).get(reverse("assessment:queue"))
     html = response.content.decode()
     assert response.status_code == 200
     assert selectors.submission_code(assigned.submission) in html
@@ -54,7 +36,7 @@ def test_queue_is_blind(client, assigned):
 
 
 def test_queue_refuses_people_without_a_profile(client, make_earner):
-    assert _client(client, make_earner()).get(reverse("assessment:queue")).status_code == 403
+    assert signed_in(client, make_earner()).get(reverse("assessment:queue")).status_code == 403
 
 
 def test_queue_needs_sign_in(client):
@@ -72,7 +54,7 @@ def test_evidence_without_its_clean_copy_yet_is_shown_as_being_prepared(client, 
     originals = list(uploads.values_list("key", flat=True))
     uploads.update(blind_key="", blind_type="", probe_status=Upload.ProbeStatus.PENDING)
     url = reverse("assessment:score", args=[assigned.pk])
-    html = _client(client, assigned.assessor.user).get(url).content.decode()
+    html = signed_in(client, assigned.assessor.user).get(url).content.decode()
     assert "This file is being prepared" in html
     assert "<video" not in html and "/evidence/files/" not in html
     assert originals and not any(key in html for key in originals)
@@ -80,7 +62,7 @@ def test_evidence_without_its_clean_copy_yet_is_shown_as_being_prepared(client, 
 
 def test_scoring_page_shows_evidence_beside_rubric_blind(client, assigned):
     url = reverse("assessment:score", args=[assigned.pk])
-    response = _client(client, assigned.assessor.user).get(url)
+    response = signed_in(client, assigned.assessor.user).get(url)
     html = response.content.decode()
 
     assert response.status_code == 200
@@ -99,15 +81,15 @@ def test_scoring_page_shows_evidence_beside_rubric_blind(client, assigned):
 def test_another_assessor_gets_404_on_the_scoring_page(client, assigned, make_assessor):
     other = make_assessor()
     url = reverse("assessment:score", args=[assigned.pk])
-    assert _client(client, other.user).get(url).status_code == 404
-    assert _client(client, other.user).post(url, {}).status_code == 404
+    assert signed_in(client, other.user).get(url).status_code == 404
+    assert signed_in(client, other.user).post(url, {}).status_code == 404
     assert not Score.objects.exists()
 
 
 def test_posting_the_rubric_scores_it(client, assigned, version):
     url = reverse("assessment:score", args=[assigned.pk])
     data = _form_data(version, total_per_component=4)  # 16 points
-    response = _client(client, assigned.assessor.user).post(url, data)
+    response = signed_in(client, assigned.assessor.user).post(url, data)
 
     assert response.status_code == 302
     score = Score.objects.get()
@@ -126,7 +108,7 @@ def test_missing_feedback_is_named_and_nothing_is_saved(client, assigned, versio
     first = component_ids(version)[0]
     url = reverse("assessment:score", args=[assigned.pk])
     data = _form_data(version, **{f"feedback_{first.pk}": "", "overall_feedback": ""})
-    response = _client(client, assigned.assessor.user).post(url, data)
+    response = signed_in(client, assigned.assessor.user).post(url, data)
     html = response.content.decode()
 
     assert response.status_code == 200
@@ -141,14 +123,14 @@ def test_missing_feedback_is_named_and_nothing_is_saved(client, assigned, versio
 def test_decline_from_the_page_passes_it_on(client, assigned, make_assessor):
     other = make_assessor()
     url = reverse("assessment:decline", args=[assigned.pk])
-    response = _client(client, assigned.assessor.user).post(url, {"reason": "I know her"})
+    response = signed_in(client, assigned.assessor.user).post(url, {"reason": "I know her"})
     assert response.status_code == 302
     assert Assignment.objects.get(status=Assignment.Status.ASSIGNED).assessor == other
 
 
 def test_decline_without_reason_changes_nothing(client, assigned):
     url = reverse("assessment:decline", args=[assigned.pk])
-    response = _client(client, assigned.assessor.user).post(url, {"reason": ""}, follow=True)
+    response = signed_in(client, assigned.assessor.user).post(url, {"reason": ""}, follow=True)
     assert "Say briefly why you decline" in response.content.decode()
     assigned.refresh_from_db()
     assert assigned.status == Assignment.Status.ASSIGNED
@@ -157,7 +139,7 @@ def test_decline_without_reason_changes_nothing(client, assigned):
 def test_another_assessor_cannot_decline(client, assigned, make_assessor):
     other = make_assessor()
     url = reverse("assessment:decline", args=[assigned.pk])
-    assert _client(client, other.user).post(url, {"reason": "x"}).status_code == 404
+    assert signed_in(client, other.user).post(url, {"reason": "x"}).status_code == 404
     assigned.refresh_from_db()
     assert assigned.status == Assignment.Status.ASSIGNED
 
@@ -165,7 +147,7 @@ def test_another_assessor_cannot_decline(client, assigned, make_assessor):
 # ---------------------------------------------------------------------------- my page
 def test_assessor_pauses_and_resumes(client, make_assessor):
     profile = make_assessor()
-    c = _client(client, profile.user)
+    c = signed_in(client, profile.user)
     assert c.get(reverse("assessment:me")).status_code == 200
     c.post(reverse("assessment:pause"), {"paused": "1"})
     profile.refresh_from_db()
@@ -176,7 +158,7 @@ def test_assessor_pauses_and_resumes(client, make_assessor):
 
 
 def test_my_page_and_pause_refuse_others(client, make_earner):
-    c = _client(client, make_earner())
+    c = signed_in(client, make_earner())
     assert c.get(reverse("assessment:me")).status_code == 403
     assert c.post(reverse("assessment:pause"), {"paused": "1"}).status_code == 403
 
@@ -184,7 +166,7 @@ def test_my_page_and_pause_refuse_others(client, make_earner):
 def test_declaring_conflicts(client, make_assessor, make_earner, org_tree):
     profile = make_assessor()
     earner = make_earner()
-    c = _client(client, profile.user)
+    c = signed_in(client, profile.user)
     url = reverse("assessment:me")
 
     c.post(url, {"email": earner.email.upper(), "reason": "My sister"})
@@ -210,7 +192,7 @@ def test_declaring_conflicts(client, make_assessor, make_earner, org_tree):
 def test_leads_and_state_admins_manage_assessors(client, who, lead, make_user, org_tree, version):
     manager = lead if who == "lead" else make_user(Role.PROGRAM_ADMIN, org_tree["state"])
     person = make_user(Role.ASSESSOR, org_tree["assess"], first_name="Ada")
-    c = _client(client, manager)
+    c = signed_in(client, manager)
     assert c.get(reverse("assessment:profiles")).status_code == 200
 
     response = c.post(
@@ -249,7 +231,7 @@ def test_assessors_and_district_admins_cannot_manage_assessors(
     client, make_assessor, make_user, org_tree
 ):
     for user in (make_assessor().user, make_user(Role.PROGRAM_ADMIN, org_tree["lea1"])):
-        c = _client(client, user)
+        c = signed_in(client, user)
         assert c.get(reverse("assessment:profiles")).status_code == 403
         assert c.get(reverse("assessment:profile_new")).status_code == 403
         assert c.get(reverse("assessment:unassigned")).status_code == 403
@@ -258,7 +240,7 @@ def test_assessors_and_district_admins_cannot_manage_assessors(
 def test_unassigned_list_gives_the_reason_and_retries(client, lead, make_submission, make_assessor):
     submission = make_submission()
     assert services.assign(submission) is None
-    c = _client(client, lead)
+    c = signed_in(client, lead)
     html = c.get(reverse("assessment:unassigned")).content.decode()
     assert "No assessor is trained for this micro-credential." in html
     assert selectors.submission_code(submission) in html
@@ -274,7 +256,7 @@ def test_unassigned_list_gives_the_reason_and_retries(client, lead, make_submiss
 def test_assign_now_refuses_non_leads(client, make_assessor, make_submission):
     submission = make_submission()
     profile = make_assessor(qualified=False)
-    response = _client(client, profile.user).post(
+    response = signed_in(client, profile.user).post(
         reverse("assessment:assign_now", args=[submission.pk])
     )
     assert response.status_code == 403
@@ -283,7 +265,7 @@ def test_assign_now_refuses_non_leads(client, make_assessor, make_submission):
 
 def test_an_assessor_without_a_profile_is_told_what_happens_next(client, make_user, org_tree):
     person = make_user(Role.ASSESSOR, org_tree["assess"])
-    response = _client(client, person).get(reverse("assessment:queue"))
+    response = signed_in(client, person).get(reverse("assessment:queue"))
     assert response.status_code == 200
     assert "Your assessor profile is not set up yet." in response.content.decode()
     assert client.get(reverse("assessment:me")).status_code == 403
@@ -293,7 +275,7 @@ def test_a_declined_assignment_no_longer_shows_the_evidence(client, assigned, ma
     make_assessor()
     user = assigned.assessor.user
     services.decline(assigned, assessor=user, reason="I know this teacher")
-    response = _client(client, user).get(reverse("assessment:score", args=[assigned.pk]))
+    response = signed_in(client, user).get(reverse("assessment:score", args=[assigned.pk]))
     html = response.content.decode()
     assert response.status_code == 200
     assert "This assignment is closed (declined)" in html
@@ -305,7 +287,7 @@ def test_a_forged_detail_id_is_refused_by_the_form(client, assigned, version):
     first = component_ids(version)[0]
     url = reverse("assessment:score", args=[assigned.pk])
     data = _form_data(version, **{f"component_{first.pk}": ["abc", "999999"]})
-    response = _client(client, assigned.assessor.user).post(url, data)
+    response = signed_in(client, assigned.assessor.user).post(url, data)
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert not Score.objects.exists()

@@ -13,16 +13,15 @@ from playwright.sync_api import Page, expect
 
 from microcred.assessment import anchors, selectors, services
 from microcred.assessment.models import Assignment, CalibrationRound, Qualification
-from microcred.orgs.models import Role
-from tests.assessment import conftest as assessment_fixtures
-from tests.assessment.helpers import component_ids, feedback_for_all, marks_for
-from tests.catalog.factories import catalog_people
+from tests.assessment.helpers import (
+    component_ids,
+    marks_for,
+    marks_from_points,
+    points_for,
+    score_at,
+)
 
 from .helpers import Account, expect_page, score_in_browser, sign_in_as
-
-make_assessor = assessment_fixtures.make_assessor  # fixtures, found by their names
-make_earner = assessment_fixtures.make_earner
-make_submission = assessment_fixtures.make_submission
 
 PASSWORD = "pw-for-tests-1"
 # Master points per component (5 + 5 + 5 + 5 = 20 at most; Yes from 16).
@@ -30,33 +29,18 @@ MASTERS = ((4, 4, 4, 4), (5, 5, 5, 5), (3, 3, 3, 3), (2, 3, 2, 2), (5, 4, 4, 4))
 
 
 @pytest.fixture
-def version(seeded_db, org_tree, make_user):
-    return catalog_people(org_tree, make_user).publish()
-
-
-def _marks(version, per_component):
-    return {
-        component.pk: [c.pk for c in component.criteria.order_by("order")][:n]
-        for component, n in zip(component_ids(version), per_component, strict=True)
-    }
-
-
-@pytest.fixture
-def calibration_set(version, make_assessor, make_submission, make_user, org_tree):
+def calibration_set(version, lead, make_assessor, make_submission):
     """Five decided submissions shared by their earners, made anchors by a scoring lead; the
     assessor who decided them then pauses, so live work can only go to the newcomer."""
-    lead = make_user(Role.SCORING_LEAD, org_tree["assess"])
     scorer = make_assessor(weekly_capacity=20)
     calibration_set = anchors.create_set(actor=lead, title="Coaching anchors", version=version)
     for points in MASTERS:
         submission = make_submission()
         # Outside a test transaction the submission was assigned when it committed.
         services.assign(submission)
-        services.submit_score(
+        score_at(
             submission.assignments.get(status=Assignment.Status.ASSIGNED),
-            assessor=scorer.user,
-            component_points=marks_for(version, 17),
-            feedback=feedback_for_all(version),
+            17,
             overall_feedback="Decided.",
             minutes_spent=20,
         )
@@ -66,7 +50,7 @@ def calibration_set(version, make_assessor, make_submission, make_user, org_tree
             calibration_set,
             actor=lead,
             submission=submission,
-            points={c.pk: n for c, n in zip(component_ids(version), points, strict=True)},
+            points=points_for(version, points),
             rationale="Each point is visible in the video.",
         )
     services.set_paused(scorer, paused=True, actor=lead)
@@ -74,13 +58,11 @@ def calibration_set(version, make_assessor, make_submission, make_user, org_tree
 
 
 def test_an_assessor_qualifies_through_calibration_then_scores_live_work(
-    page: Page, version, calibration_set, make_assessor, make_submission
+    page: Page, version, calibration_set, trainee, make_submission
 ):
-    newcomer = make_assessor(qualified=False)
-    newcomer.qualified_micro_credentials.add(version.micro_credential)
     feedback = {c.title: f"About {c.title.lower()}." for c in component_ids(version)}
 
-    sign_in_as(page, Account(newcomer.user.email, PASSWORD))
+    sign_in_as(page, Account(trainee.user.email, PASSWORD))
     page.goto("/assess/me/calibration/")
     expect_page(page, "My calibration")
     page.get_by_label("Calibration set").select_option(label=f"Coaching anchors ({version.title})")
@@ -88,7 +70,7 @@ def test_an_assessor_qualifies_through_calibration_then_scores_live_work(
     expect_page(page, "My scoring queue")
     expect(page.get_by_role("cell", name="Calibration", exact=True)).to_have_count(len(MASTERS))
 
-    calibration_round = CalibrationRound.objects.get(assessor=newcomer)
+    calibration_round = CalibrationRound.objects.get(assessor=trainee)
     masters = {
         a.pk: [m.points for m in a.master_components.order_by("rubric_component__order")]
         for a in calibration_set.anchors.all()
@@ -97,14 +79,16 @@ def test_an_assessor_qualifies_through_calibration_then_scores_live_work(
         code = selectors.submission_code(assignment.submission)
         page.get_by_role("link", name=f"Score {code}").click()
         expect_page(page, f"Score {code}")
-        score_in_browser(page, _marks(version, masters[assignment.anchor_id]), feedback, "Fine.")
+        score_in_browser(
+            page, marks_from_points(version, masters[assignment.anchor_id]), feedback, "Fine."
+        )
         expect_page(page, "My scoring queue")
 
     page.goto("/assess/me/calibration/")
     page.get_by_role("link", name="Coaching anchors").click()
     expect(page.get_by_text("Passed", exact=True)).to_be_visible()
     expect(page.get_by_text("100% of submissions; at least 80% needed")).to_be_visible()
-    assert Qualification.objects.get(assessor=newcomer).source == "calibration"
+    assert Qualification.objects.get(assessor=trainee).source == "calibration"
 
     live = make_submission()
     code = selectors.submission_code(live)

@@ -10,34 +10,15 @@ from playwright.sync_api import Page, expect
 
 from microcred.assessment import monitoring
 from microcred.assessment.models import CalibrationRound, DriftFlag, Qualification
-from tests.assessment import conftest as assessment_fixtures
-from tests.assessment.helpers import marks_for
-from tests.assessment.test_calibration import score_round
-from tests.assessment.test_monitoring import (  # noqa: F401 (fixtures, found by their names)
-    anchor_set,
-    drift_reads,
-    harsher,
-    lead,
-    policy,
-    submissions,
-)
-from tests.catalog.factories import catalog_people
+from tests.assessment.helpers import drift_reads, harsher, marks_for, score_round
 
 from .helpers import Account, expect_message, expect_page, sign_in_as, sign_out
 
-make_assessor = assessment_fixtures.make_assessor
-make_submission = assessment_fixtures.make_submission
-make_earner = assessment_fixtures.make_earner
 PASSWORD = "pw-for-tests-1"
 
 
 @pytest.fixture
-def version(seeded_db, org_tree, make_user):
-    return catalog_people(org_tree, make_user).publish()
-
-
-@pytest.fixture
-def paused(policy, anchor_set, make_assessor, version):  # noqa: F811
+def paused(drift_policy, anchor_set, make_assessor, version):
     """The anchors first (their submissions commit and would otherwise go to the assessors as
     live work), then a steady assessor and a drifting one, flagged and then paused."""
     calibration_set = anchor_set()
@@ -56,7 +37,7 @@ def paused(policy, anchor_set, make_assessor, version):  # noqa: F811
 def test_a_drifting_assessor_is_paused_and_a_lead_resumes_them(
     page: Page,
     paused,
-    lead,  # noqa: F811
+    lead,
     version,
 ):
 

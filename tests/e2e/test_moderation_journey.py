@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from microcred.assessment import selectors, services
+from microcred.assessment import selectors
 from microcred.assessment.models import (
     AssessorProfile,
     Assignment,
@@ -18,22 +18,11 @@ from microcred.assessment.models import (
     ScoringPolicy,
 )
 from microcred.orgs.models import Role
-from tests.assessment.helpers import component_ids, feedback_for_all, marks_for
+from tests.assessment.helpers import component_ids, score_at
 from tests.e2e.harness import sign_in, sign_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PASSWORD = "pw-for-tests-1"
-
-
-def _read(assignment: Assignment, version, total: int) -> None:
-    services.submit_score(
-        assignment,
-        assessor=assignment.assessor.user,
-        component_points=marks_for(version, total),
-        feedback=feedback_for_all(version),
-        overall_feedback=f"A read of {total} points.",
-        minutes_spent=40,
-    )
 
 
 def test_a_scoring_lead_settles_two_reads_that_disagree(
@@ -50,8 +39,8 @@ def test_a_scoring_lead_settles_two_reads_that_disagree(
     second = Assignment.objects.get(submission=submission, kind=Assignment.Kind.SECOND)
     assert first.assessor != second.assessor
     assert lead not in (first.assessor.user, second.assessor.user)
-    _read(first, version, 18)
-    _read(second, version, 11)
+    score_at(first, 18, overall_feedback="A read of 18 points.", minutes_spent=40)
+    score_at(second, 11, overall_feedback="A read of 11 points.", minutes_spent=40)
     assert not Decision.objects.filter(submission=submission).exists()
     third = Assignment.objects.get(submission=submission, kind=Assignment.Kind.THIRD)
     assert third.assessor.user == lead

@@ -17,7 +17,6 @@ from playwright.sync_api import Page, expect
 from microcred.assessment.models import Award
 from microcred.earning.models import Attempt, Submission
 from microcred.orgs.models import Role
-from tests.assessment import conftest as assessment_fixtures
 from tests.assessment.helpers import component_ids, marks_for
 from tests.catalog.factories import catalog_people
 from tests.earning.portfolio_helpers import small_content, video_bytes
@@ -42,8 +41,6 @@ from .helpers import (
     upload_video,
     write_part,
 )
-
-make_assessor = assessment_fixtures.make_assessor  # a fixture, found by its name
 
 PASSWORD = "pw-for-tests-1"  # what make_user gives everyone
 PLAN, VIDEO, REFLECTION = "Part 1. Your plan", "Part 2. Classroom video", "Part 3. Reflection"

@@ -411,4 +411,3 @@ def test_declaring_an_upload_takes_no_disk_and_each_part_arrives_in_allocated_bl
     assert PART <= path.stat().st_blocks * 512 < 2 * PART
     assert api.abort(upload_id).status_code == 200
     assert not path.exists()
-

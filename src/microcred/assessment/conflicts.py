@@ -92,12 +92,17 @@ def facts_for(
         for pk, a in attempts.items()
     }
     orgs_of_user: dict[int, set[int]] = defaultdict(set)
-    for user_id, org_id in Membership.objects.filter(
-        user_id__in=set().union(*earners_of.values()) if earners_of else set(),
-        active=True,
-        organization__kind__in=LOCAL_KINDS,
-    ).values_list("user_id", "organization_id"):
-        orgs_of_user[user_id].add(org_id)
+    # Kinds come from the tree in memory: a join to organizations lets SQLite probe every
+    # school for every earner (15 s at 20,000 earners, 0.3 s without it).
+    for user_id, org_id in (
+        Membership.objects.filter(
+            user_id__in=set().union(*earners_of.values()) if earners_of else set(), active=True
+        )
+        .order_by()  # the model's ordering would join organizations again
+        .values_list("user_id", "organization_id")
+    ):
+        if tree.kind.get(org_id) in LOCAL_KINDS:
+            orgs_of_user[user_id].add(org_id)
     facts: dict[int, SubmissionFacts] = {}
     for submission in submissions:
         attempt = attempts[submission.attempt_id]

@@ -180,8 +180,11 @@ def open_reads(submissions: Iterable[Submission] | None = None, *, replan: bool 
     """The reads still needed by these waiting submissions (every waiting one when None). With
     `replan`, assignments nobody has opened yet are included too, holding their current
     assessor, so the plan may move them where that assigns more."""
-    qs = Submission.objects.filter(status__in=WAITING).select_related(
-        "attempt__version__micro_credential"
+    # The frozen portfolio (the snapshot) is not needed to plan, and is the bulk of each row.
+    qs = (
+        Submission.objects.filter(status__in=WAITING)
+        .select_related("attempt__version__micro_credential")
+        .defer("snapshot")
     )
     if submissions is not None:
         qs = qs.filter(pk__in=[s.pk for s in submissions])
@@ -343,10 +346,13 @@ def plan_and_assign(
         slots = [solver.AssessorSlot(id=pk, spare=spare[pk], load=load[pk]) for pk in pool.profiles]
         chosen_weights = weights(seed)
         plan = solver.plan(requests, slots, chosen_weights)
+        readers_of: dict[int, set[int]] = defaultdict(set)
+        for (submission_id, _kind), pk in plan.assigned.items():
+            readers_of[submission_id].add(pk)
         for key, shortfall in plan.unassigned.items():
             # Two reads of one submission never go to one assessor: when this plan gave every
             # candidate another read of it, capacity is not what ran out.
-            readers = {pk for (sub, _kind), pk in plan.assigned.items() if sub == key[0]}
+            readers = readers_of.get(key[0], set())
             result.unassigned.setdefault(
                 key,
                 "Every qualified assessor has already had this submission."
