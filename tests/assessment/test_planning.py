@@ -455,3 +455,59 @@ def test_a_second_read_nobody_else_may_take_gives_the_real_reason(
     assert len(result.assigned) == 1
     (reason,) = result.unassigned.values()
     assert reason == services.unassigned_reason(submission)
+
+
+# ---------------------------------------------------------------------------- leaving holders
+def _held(make_assessor, make_submission):
+    """Two assessors; a submission's first read with one of them."""
+    pair = {make_assessor(), make_assessor()}
+    submission = make_submission()
+    assignment = services.assign(submission)
+    (other,) = pair - {assignment.assessor}
+    return submission, assignment, other
+
+
+def test_an_assessor_who_leaves_mid_assignment_has_their_read_passed_on(
+    make_assessor, make_submission
+):
+    submission, assignment, other = _held(make_assessor, make_submission)
+    services.start_scoring(assignment, assessor=assignment.assessor.user)  # opened, then left
+    user = assignment.assessor.user
+    user.is_active = False
+    user.save()
+
+    result = services.plan_backlog()
+
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.CANCELLED
+    assert result.released == 1
+    assert Assignment.objects.get(submission=submission, status="assigned").assessor == other
+    assert AuditEvent.objects.filter(
+        action="assignment.released", target_id=str(assignment.pk)
+    ).exists()
+
+
+def test_a_paused_assessor_keeps_what_they_hold(make_assessor, make_submission):
+    _submission, assignment, _other = _held(make_assessor, make_submission)
+    services.set_paused(assignment.assessor, paused=True, actor=assignment.assessor.user)
+
+    result = services.plan_backlog()
+
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.ASSIGNED
+    assert (result.released, result.moved) == (0, 0)
+
+
+def test_a_conflict_declared_after_assignment_moves_the_unopened_read(
+    make_assessor, make_submission
+):
+    submission, assignment, other = _held(make_assessor, make_submission)
+    services.declare_conflict(
+        assignment.assessor, reason="She is my cousin", email=submission.attempt.earner.email
+    )
+
+    services.plan_backlog()
+
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.CANCELLED
+    assert Assignment.objects.get(submission=submission, status="assigned").assessor == other

@@ -18,6 +18,7 @@ def test_a_scoring_lead_reaches_the_scoring_program(make_user, org_tree):
     lead = make_user(Role.SCORING_LEAD, org_tree["assess"])
     assert _labels(lead) == [
         "Assessors",
+        "Scoring policies",
         "Calibration sets",
         "Scoring reliability",
         "Assessor pay",

@@ -11,13 +11,16 @@ that carries it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from microcred.catalog.models import MicroCredentialVersion, OutcomeBand
+from microcred.catalog.models import MicroCredential, MicroCredentialVersion, OutcomeBand
 from microcred.earning.models import Submission
 from microcred.orgs.services import SYSTEM, record_audit
 
@@ -146,3 +149,73 @@ def settle(submission: Submission, score: Score) -> Score | None:
         data={"first": first.total_points, "second": second.total_points},
     )
     return None
+
+
+def save_policy(
+    micro_credential: MicroCredential, *, data: dict[str, Any], actor: Any
+) -> ScoringPolicy:
+    """Set how an MC is scored (the form has checked each field); audited with what changed.
+    Applies from now on: draws and calibrations already made keep the rules they were made by."""
+    with transaction.atomic():
+        policy = ScoringPolicy.objects.filter(micro_credential=micro_credential).first()
+        before = policy_values(policy or _default_policy(micro_credential.pk))
+        policy = policy or ScoringPolicy(micro_credential=micro_credential)
+        for name, value in data.items():
+            setattr(policy, name, value)
+        policy.save()
+        after = policy_values(policy)
+        changed = {k: [str(before[k]), str(v)] for k, v in after.items() if before[k] != v}
+        record_audit(actor, "scoring_policy.saved", policy, data={"changed": changed})
+    return policy
+
+
+def policy_values(policy: ScoringPolicy) -> dict[str, Any]:
+    return {
+        f.name: getattr(policy, f.attname)
+        for f in ScoringPolicy._meta.concrete_fields
+        if f.name not in ("id", "micro_credential", "updated")
+    }
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    micro_credential_id: int
+    title: str
+    policy: ScoringPolicy
+    own: bool  # False: the program's defaults
+    first_year: bool
+
+
+def policy_rows(micro_credential_ids: Iterable[int] | None = None) -> list[PolicyRow]:
+    """Each published MC (or these) with the policy it is scored by, in four queries."""
+    versions = MicroCredentialVersion.objects.filter(status=MicroCredentialVersion.Status.PUBLISHED)
+    if micro_credential_ids is not None:
+        versions = MicroCredentialVersion.objects.filter(
+            micro_credential_id__in=micro_credential_ids
+        ).order_by("micro_credential_id", "-number")
+    titles: dict[int, str] = {}
+    for mc_id, title in versions.values_list("micro_credential_id", "title"):
+        titles.setdefault(mc_id, title)
+    found = policies_for(titles)
+    firsts = dict(
+        MicroCredentialVersion.objects.filter(
+            micro_credential_id__in=titles, published_at__isnull=False
+        )
+        .values("micro_credential_id")
+        .annotate(first=Min("published_at"))
+        .values_list("micro_credential_id", "first")
+    )
+    now = timezone.now()
+    return sorted(
+        (
+            PolicyRow(
+                micro_credential_id=mc_id,
+                title=title,
+                policy=found[mc_id],
+                own=found[mc_id].pk is not None,
+                first_year=mc_id in firsts and now - firsts[mc_id] < FIRST_YEAR,
+            )
+            for mc_id, title in titles.items()
+        ),
+        key=lambda row: row.title.lower(),
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -192,13 +192,17 @@ def open_reads(submissions: Iterable[Submission] | None = None, *, replan: bool 
     taken: dict[int, set[str]] = defaultdict(set)
     had: dict[int, set[int]] = defaultdict(set)
     movable: list[Assignment] = []
-    for a in Assignment.objects.filter(
-        submission_id__in=waiting, purpose=Assignment.Purpose.LIVE
-    ).only("pk", "submission_id", "assessor_id", "kind", "status", "opened_at", "assigned_at"):
+    for a in (
+        Assignment.objects.filter(submission_id__in=waiting, purpose=Assignment.Purpose.LIVE)
+        .annotate(holder_active=F("assessor__user__is_active"))
+        .only("pk", "submission_id", "assessor_id", "kind", "status", "opened_at", "assigned_at")
+    ):
         had[a.submission_id].add(a.assessor_id)
         if a.status in TAKEN:
             taken[a.submission_id].add(a.kind)
-            if replan and a.status == Status.ASSIGNED and a.opened_at is None:
+            # Unopened work may move; so may opened work of someone who has left.
+            unopened = a.opened_at is None or not a.holder_active
+            if replan and a.status == Status.ASSIGNED and unopened:
                 movable.append(a)
     seconds = set(
         SecondRead.objects.filter(submission_id__in=waiting).values_list("submission_id", flat=True)
@@ -281,6 +285,7 @@ class PlanResult:
     kept: int = 0
     unassigned: dict[tuple[int, str], str] = field(default_factory=dict)  # read key -> reason
     drift_checks: list[Assignment] = field(default_factory=list)
+    released: int = 0
 
 
 # The solver's shortfalls in a scoring lead's words (eligibility was checked before it ran).
@@ -316,14 +321,26 @@ def plan_and_assign(
         result = PlanResult()
         by_key = {}
         candidates_of: dict[tuple[int, str], frozenset[int]] = {}
+        paused = set(
+            AssessorProfile.objects.filter(active=False, user__is_active=True).values_list(
+                "pk", flat=True
+            )
+        )
+        stale: list[Assignment] = []
         for read in backlog.reads:
             candidates, reason = eligible(pool, backlog, read)
-            if not candidates:
-                if read.current is None:
-                    result.unassigned[read.key] = reason
+            holder = read.current.assessor_id if read.current else None
+            if holder is not None and holder not in candidates:
+                if holder in paused:
+                    # Pausing stops new work only: what a paused assessor holds stays theirs.
                     continue
-                # Nobody else may take it now: it stays where it is.
-                candidates = frozenset({read.current.assessor_id})
+                # No longer eligible (left, conflicted, calibration lapsed): released, and the
+                # read planned afresh.
+                stale.append(read.current)
+                read = Read(read.submission, read.kind)
+            if not candidates:
+                result.unassigned[read.key] = reason
+                continue
             by_key[read.key] = read
             candidates_of[read.key] = candidates
             requests.append(
@@ -359,6 +376,7 @@ def plan_and_assign(
                 if candidates_of[key] <= readers
                 else _SHORTFALL.get(shortfall, str(shortfall)),
             )
+        _release(stale, pool, result, actor)
         _write(plan.assigned, by_key, pool, result, actor)
         used = Counter(a.assessor_id for a in result.assigned)
         left = {pk: spare[pk] - used[pk] for pk in pool.profiles}
@@ -425,6 +443,24 @@ def _write(
     ]
     AuditEvent.objects.bulk_create(events, batch_size=1000)
     _notify(created, pool)
+
+
+def _release(stale: list[Assignment], pool: Pool, result: PlanResult, actor: Any) -> None:
+    """Cancel reads held by someone no longer eligible for them, audited with the reason."""
+    if not stale:
+        return
+    Assignment.objects.filter(pk__in=[a.pk for a in stale], status=Status.ASSIGNED).update(
+        status=Status.CANCELLED,
+        closed_at=timezone.now(),
+        decline_reason="The assessor is no longer eligible for it",
+    )
+    for a in stale:
+        a.assessor = pool.profiles.get(a.assessor_id) or a.assessor
+    AuditEvent.objects.bulk_create(
+        build_audit_event(actor, "assignment.released", a, data={"assessor": a.assessor_id})
+        for a in stale
+    )
+    result.released = len(stale)
 
 
 def _notify(created: list[Assignment], pool: Pool) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_calibration, urls_pay, urls_reliability, views
+from . import urls_calibration, urls_pay, urls_reliability, views, views_policy
 
 app_name = "assessment"
 
@@ -16,5 +16,7 @@ urlpatterns = [
     path("unassigned/", views.unassigned, name="unassigned"),
     path("unassigned/<int:pk>/assign/", views.assign_now, name="assign_now"),
     path("unassigned/plan/", views.plan_backlog, name="plan_backlog"),
+    path("policies/", views_policy.policies, name="policies"),
+    path("policies/<int:pk>/", views_policy.policy_edit, name="policy_edit"),
 ]
 urlpatterns += urls_calibration.urlpatterns + urls_reliability.urlpatterns + urls_pay.urlpatterns

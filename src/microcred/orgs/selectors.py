@@ -339,6 +339,7 @@ _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.ISSUER_ADMIN, "Issuer profile", "credentials:issuers"),
     (Role.ASSESSOR, "My scoring queue", "assessment:queue"),
     (Role.SCORING_LEAD, "Assessors", "assessment:profiles"),
+    (Role.SCORING_LEAD, "Scoring policies", "assessment:policies"),
     (Role.SCORING_LEAD, "Calibration sets", "assessment:calibration_sets"),
     (Role.SCORING_LEAD, "Scoring reliability", "assessment:reliability"),
     (Role.SCORING_LEAD, "Assessor pay", "assessment:pay"),
