@@ -98,16 +98,13 @@ def hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
-class AssessorPay:
-    assessor_id: int
-    name: str
-    email: str
+class _Counted:
+    """Reads and hours from the counts a row or total carries."""
+
     live: int
     calibration: int
     drift_check: int
     minutes: int
-    amount: Decimal
 
     @property
     def reads(self) -> int:
@@ -116,6 +113,18 @@ class AssessorPay:
     @property
     def hours(self) -> Decimal:
         return hours(self.minutes)
+
+
+@dataclass(frozen=True)
+class AssessorPay(_Counted):
+    assessor_id: int
+    name: str
+    email: str
+    live: int
+    calibration: int
+    drift_check: int
+    minutes: int
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -141,20 +150,12 @@ class MinutesPerScore:
 
 
 @dataclass(frozen=True)
-class Totals:
+class Totals(_Counted):
     live: int = 0
     calibration: int = 0
     drift_check: int = 0
     minutes: int = 0
     amount: Decimal = Decimal("0.00")
-
-    @property
-    def reads(self) -> int:
-        return self.live + self.calibration + self.drift_check
-
-    @property
-    def hours(self) -> Decimal:
-        return hours(self.minutes)
 
 
 @dataclass(frozen=True)
