@@ -21,13 +21,15 @@ from microcred.assessment.models import (
     Qualification,
     ScoringPolicy,
 )
-from microcred.earning.models import Submission
+from microcred.earning.models import Attempt, Submission
 from microcred.orgs.models import AuditEvent
 from tests.assessment.helpers import (
     assert_blind,
     component_ids,
+    fill_portfolio,
     points_for,
     score_at,
+    set_policy,
     signed_in,
 )
 
@@ -479,3 +481,103 @@ def test_a_withdrawn_consent_leaves_its_anchor_out_of_new_rounds(client, lead, r
         )
     assert "submission" in caught.value.message_dict
     assert not other.anchors.exists()
+
+
+# ---------------------------------------------------------------------------- written anchors
+def _write_url(calibration_set: CalibrationSet) -> str:
+    return reverse("assessment:calibration_anchor_write", args=[calibration_set.pk])
+
+
+def _write_and_submit(c, calibration_set: CalibrationSet, lead) -> Submission:
+    """Click "Write an anchor", write the evidence, submit it on the attempt page."""
+    response = c.post(_write_url(calibration_set))
+    attempt = Attempt.objects.get(
+        purpose=Attempt.Purpose.CALIBRATION, status=Attempt.Status.IN_PROGRESS
+    )
+    assert response["Location"] == reverse("earning:attempt", args=[attempt.uuid])
+    fill_portfolio(attempt, lead)
+    assert c.post(reverse("earning:submit", args=[attempt.uuid])).status_code == 302
+    return Submission.objects.get(attempt=attempt)
+
+
+def test_only_scoring_leads_write_anchors(client, lead, trainee, make_earner, version):
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+    for someone in (trainee.user, make_earner()):
+        assert signed_in(client, someone).post(_write_url(calibration_set)).status_code == 403
+    assert not Attempt.objects.exists()
+    assert signed_in(client, lead).get(_write_url(calibration_set)).status_code == 405
+
+
+def test_writing_goes_back_to_the_anchor_being_written(client, lead, version):
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+    c = signed_in(client, lead)
+    assert "Write an anchor" in c.get(ready_set_url(calibration_set)).content.decode()
+
+    first = c.post(_write_url(calibration_set))
+    attempt = Attempt.objects.get()
+    page = c.get(ready_set_url(calibration_set)).content.decode()
+    assert "go back to the anchor you started" in page
+    assert reverse("earning:attempt", args=[attempt.uuid]) in page
+    assert c.post(_write_url(calibration_set))["Location"] == first["Location"]
+    assert Attempt.objects.count() == 1
+
+
+def test_a_retired_set_takes_no_written_anchor(client, lead, version):
+    calibration_set = anchors.create_set(actor=lead, title="Anchors", version=version)
+    anchors.retire_set(calibration_set, actor=lead)
+    response = signed_in(client, lead).post(_write_url(calibration_set), follow=True)
+    assert "This set is retired" in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_a_written_anchor_joins_a_set_and_a_round_on_it_qualifies(client, lead, trainee, version):
+    set_policy(version, calibration_min_anchors=2)
+    calibration_set = anchors.create_set(actor=lead, title="Written anchors", version=version)
+    c = signed_in(client, lead)
+    masters = ((5, 4, 4, 4), (3, 3, 3, 3))  # one passing, one not
+    for per_component in masters:
+        submission = _write_and_submit(c, calibration_set, lead)
+        assert submission.status == Submission.Status.CALIBRATION
+        assert not Assignment.objects.filter(submission=submission).exists()
+        page = c.get(ready_set_url(calibration_set)).content.decode()
+        assert f"{selectors.submission_code(submission)}: Written for calibration" in page
+        added = c.post(
+            ready_set_url(calibration_set),
+            _anchor_form(version, submission, per_component, rationale="Written to show it."),
+        )
+        assert added.status_code == 302
+
+    written = list(calibration_set.anchors.order_by("pk"))
+    assert [a.source for a in written] == [CalibrationAnchor.Source.WRITTEN] * 2
+    assert [(a.master_total, a.master_passed) for a in written] == [(17, True), (12, False)]
+    assert not AnchorConsent.objects.exists()
+    event = AuditEvent.objects.filter(action="calibration_anchor.added").first()
+    assert event.data["source"] == "written"
+    assert anchors.anchors_needed(calibration_set) == 0
+    html = c.get(ready_set_url(calibration_set)).content.decode()
+    assert html.count('<span class="tag">Written for calibration</span>') == 2
+
+    t = signed_in(client, trainee.user)
+    started = t.post(reverse("assessment:my_calibration"), {"calibration_set": calibration_set.pk})
+    assert started.status_code == 302
+    calibration_round = CalibrationRound.objects.get(assessor=trainee)
+    by_anchor = {a.pk: per for a, per in zip(written, masters, strict=True)}
+    for assignment in calibration_round.assignments.select_related("submission"):
+        page = t.get(reverse("assessment:score", args=[assignment.pk])).content.decode()
+        assert lead.email not in page and "Written for calibration" not in page
+        t.post(
+            reverse("assessment:score", args=[assignment.pk]),
+            _score_form(version, by_anchor[assignment.anchor_id]),
+        )
+
+    calibration_round.refresh_from_db()
+    assert calibration_round.passed is True
+    qualification = Qualification.objects.get(assessor=trainee)
+    assert qualification.source == Qualification.Source.CALIBRATION
+    # Scored in a round, the written anchors are still never decided nor scored live.
+    assert set(
+        Submission.objects.filter(anchors__calibration_set=calibration_set).values_list(
+            "status", flat=True
+        )
+    ) == {Submission.Status.CALIBRATION}
+    assert not Assignment.objects.filter(purpose=Assignment.Purpose.LIVE).exists()

@@ -1,6 +1,7 @@
 """Calibration material and the pages around it (issue 9): an earner's consent to let a decided
-submission serve as an anchor, calibration sets with master scores, starting rounds, attesting
-assessors for MCs without anchors, and what a finished round shows.
+submission serve as an anchor, anchors a scoring lead writes for the purpose, calibration sets
+with master scores, starting rounds, attesting assessors for MCs without anchors, and what a
+finished round shows.
 
 Writes check the state they start from and land in one transaction with their audit event; bad
 input raises ValidationError keyed by the form fields, before anything changes. Judging rounds
@@ -26,7 +27,9 @@ from microcred.catalog.models import (
     RubricComponent,
     StackMember,
 )
-from microcred.earning.models import Submission
+from microcred.earning import selectors as earning_selectors
+from microcred.earning import services as earning_services
+from microcred.earning.models import Attempt, Submission
 from microcred.earning.selectors import is_attempt_member
 from microcred.orgs.services import record_audit
 
@@ -208,16 +211,31 @@ def retire_set(calibration_set: CalibrationSet, *, actor: Any) -> CalibrationSet
 
 @dataclass(frozen=True)
 class Candidate:
-    """A consented, decided submission a lead may add: shown by its code, never a name."""
+    """A submission a lead may add, shown by its code, never a name: a decided one its earners
+    agreed to share, or one written for calibration (no band, no points: never scored)."""
 
     submission: Submission
     code: str
     band: str
-    total_points: int
+    total_points: int | None
+
+    @property
+    def written(self) -> bool:
+        return self.submission.status == Submission.Status.CALIBRATION
+
+    @property
+    def label(self) -> str:
+        if self.written:
+            return f"{self.code}: {WRITTEN_LABEL}"
+        return f"{self.code}: decided {self.band}, {self.total_points} points"
+
+
+WRITTEN_LABEL = CalibrationAnchor.Source.WRITTEN.label
 
 
 def candidates(calibration_set: CalibrationSet) -> list[Candidate]:
-    """Decided submissions of the set's version whose earners consent, not in the set yet."""
+    """Submissions of the set's version not in the set yet: decided ones whose earners consent,
+    then those written for calibration."""
     decisions = (
         Decision.objects.filter(
             submission__attempt__version_id=calibration_set.version_id,
@@ -229,10 +247,18 @@ def candidates(calibration_set: CalibrationSet) -> list[Candidate]:
         .select_related("submission", "band")
         .order_by("decided_at")
     )
+    written = (
+        Submission.objects.filter(
+            attempt__version_id=calibration_set.version_id,
+            status=Submission.Status.CALIBRATION,
+        )
+        .exclude(anchors__calibration_set=calibration_set)
+        .order_by("submitted_at", "pk")
+    )
     return [
         Candidate(d.submission, submission_code(d.submission), d.band.label, d.total_points)
         for d in decisions
-    ]
+    ] + [Candidate(s, submission_code(s), "", None) for s in written]
 
 
 def rubric_components(version_id: int) -> list[RubricComponent]:
@@ -292,16 +318,17 @@ def add_anchor(
     points: Mapping[int, Any],
     rationale: str,
 ) -> CalibrationAnchor:
-    """A consented, decided submission joins the set with the master's points per component;
-    the master total, band and outcome follow from them."""
+    """A consented, decided submission, or one written for calibration, joins the set with the
+    master's points per component; the master total, band and outcome follow from them."""
     rationale = (rationale or "").strip()
     errors: dict[str, list[str]] = {}
     if not calibration_set.active:
         raise ValidationError("This set is retired: build a new one to add anchors.")
-    allowed = {c.submission.pk for c in candidates(calibration_set)}
+    allowed = {c.submission.pk: c for c in candidates(calibration_set)}
     if submission is None or submission.pk not in allowed:
         errors["submission"] = [
-            "Choose a decided submission of this version whose earners agreed to share it."
+            "Choose a decided submission of this version whose earners agreed to share it, "
+            "or one written for calibration."
         ]
     if not rationale:
         errors["rationale"] = [
@@ -316,17 +343,23 @@ def add_anchor(
     if errors:
         raise ValidationError(errors)
     assert submission is not None
+    # Written material needs nobody's leave: its only earner is the lead who wrote it.
+    written = allowed[submission.pk].written
+    source = CalibrationAnchor.Source.WRITTEN if written else CalibrationAnchor.Source.CONSENTED
     total = sum(master.values())
     band = services.band_for(rubric, total)
     with transaction.atomic():
-        if not AnchorConsent.objects.filter(
-            submission=submission, withdrawn_at__isnull=True
-        ).exists():
+        if (
+            not written
+            and not AnchorConsent.objects.filter(
+                submission=submission, withdrawn_at__isnull=True
+            ).exists()
+        ):
             raise ValidationError({"submission": "The earners have just withdrawn their consent."})
         anchor = CalibrationAnchor.objects.create(
             calibration_set=calibration_set,
             submission=submission,
-            source=CalibrationAnchor.Source.CONSENTED,
+            source=source,
             master_total=total,
             master_band=band,
             master_passed=band.passing,
@@ -341,9 +374,37 @@ def add_anchor(
             actor,
             "calibration_anchor.added",
             anchor,
-            data={"set": calibration_set.pk, "total": total, "band": band.label},
+            data={
+                "set": calibration_set.pk,
+                "total": total,
+                "band": band.label,
+                "source": source,
+            },
         )
     return anchor
+
+
+# ---------------------------------------------------------------------------- written anchors
+def start_written_anchor(calibration_set: CalibrationSet, *, actor: Any) -> Attempt:
+    """Start (or return) the anchor `actor` is writing for the set's version: an ordinary
+    portfolio whose submission stays out of live scoring (earning.services.start_attempt)."""
+    if not calibration_set.active:
+        raise ValidationError("This set is retired: build a new one to write anchors for it.")
+    attempt, _ = earning_services.start_attempt(
+        calibration_set.version, user=actor, purpose=Attempt.Purpose.CALIBRATION
+    )
+    return attempt
+
+
+def written_drafts(user: Any, version: MicroCredentialVersion) -> list[Attempt]:
+    """The anchor the user is still writing for this version (at most one), to go back to."""
+    draft = earning_selectors.calibration_draft(user, version)
+    return [draft] if draft is not None else []
+
+
+def active_sets_for(version: MicroCredentialVersion) -> list[CalibrationSet]:
+    """Sets a written anchor of this version can join."""
+    return list(CalibrationSet.objects.filter(version=version, active=True).order_by("title"))
 
 
 def remove_anchor(anchor: CalibrationAnchor, *, actor: Any) -> None:
@@ -371,6 +432,10 @@ class AnchorRow:
     components: list[tuple[str, int, int]]  # title, master points, maximum
     withdrawn: bool
     used: bool
+
+    @property
+    def written(self) -> bool:
+        return self.anchor.source == CalibrationAnchor.Source.WRITTEN
 
 
 def anchor_rows(calibration_set: CalibrationSet) -> list[AnchorRow]:

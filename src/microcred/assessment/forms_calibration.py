@@ -44,7 +44,10 @@ class AnchorForm(forms.Form):
         coerce=int,
         required=False,
         label="Submission",
-        help_text="Decided submissions of this version whose earners agreed to share them.",
+        help_text=(
+            "Decided submissions of this version whose earners agreed to share them, and "
+            "anchors written for calibration."
+        ),
         error_messages={"invalid_choice": STALE},
     )
     rationale = forms.CharField(
@@ -58,8 +61,7 @@ class AnchorForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.candidates = {c.submission.pk: c for c in anchors.candidates(calibration_set)}
         self.fields["submission"].choices = [("", "Choose a submission")] + [
-            (pk, f"{c.code}: decided {c.band}, {c.total_points} points")
-            for pk, c in self.candidates.items()
+            (pk, c.label) for pk, c in self.candidates.items()
         ]
         self.components = anchors.rubric_components(calibration_set.version_id)
         for component in self.components:

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("calibration/", views.calibration_sets, name="calibration_sets"),
     path("calibration/<int:pk>/", views.calibration_set, name="calibration_set"),
     path("calibration/<int:pk>/retire/", views.retire_set, name="calibration_set_retire"),
+    path("calibration/<int:pk>/write/", views.write_anchor, name="calibration_anchor_write"),
     path(
         "calibration/anchors/<int:pk>/remove/",
         views.remove_anchor,

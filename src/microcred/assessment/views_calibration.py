@@ -1,5 +1,6 @@
 """Calibration pages (issue 9): an earner's consent to share a decided submission as an anchor;
-for scoring leads the calibration sets, their anchors and master scores, and each assessor's
+for scoring leads the calibration sets, anchors written for them on the ordinary portfolio
+page, their master scores, and each assessor's
 qualifications; for assessors their own calibration and each round's results.
 
 Views parse and show; anchors.py and calibration.py decide and write. What assessors see of an
@@ -119,9 +120,29 @@ def calibration_set(request: HttpRequest, pk: int) -> HttpResponse:
             "needed": anchors.anchors_needed(chosen),
             "form": form,
             "rounds": chosen.rounds.select_related("assessor__user").order_by("-started_at"),
+            "drafts": anchors.written_drafts(request.user, chosen.version),
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def write_anchor(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start (or go back to) an anchor written for the set's version, on the portfolio page."""
+    _require(request, "assessment.manage_calibration")
+    chosen = get_object_or_404(CalibrationSet.objects.select_related("version"), pk=pk)
+    try:
+        attempt = anchors.start_written_anchor(chosen, actor=request.user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("assessment:calibration_set", pk=chosen.pk)
+    messages.success(
+        request,
+        "Write the anchor's evidence here as an earner would, then submit it. It is never "
+        "scored live; it then appears among this set's submissions to add.",
+    )
+    return redirect("earning:attempt", attempt_uuid=attempt.uuid)
 
 
 @login_required

@@ -222,6 +222,10 @@ class Attempt(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
         PREAPPROVAL_DECLINED = "preapproval_declined", "Pre-approval declined"
 
+    class Purpose(models.TextChoices):
+        EARNING = "earning", "Earning the micro-credential"
+        CALIBRATION = "calibration", "Written as a calibration anchor"
+
     # States in which the portfolio may be edited.
     EDITABLE = frozenset({Status.IN_PROGRESS, Status.NOT_YET})
 
@@ -239,6 +243,9 @@ class Attempt(models.Model):
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="attempts"
     )
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.IN_PROGRESS)
+    # A scoring lead's portfolio written as calibration material (issue 9): its submissions
+    # are never scored live, so nobody earns anything from it.
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.EARNING)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -335,6 +342,8 @@ class Submission(models.Model):
         IN_SCORING = "in_scoring", "Being scored"
         DECIDED = "decided", "Decided"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # A calibration attempt's submission: an anchor candidate, outside every live queue.
+        CALIBRATION = "calibration", "Calibration material: never scored live"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="submissions")

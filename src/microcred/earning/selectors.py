@@ -111,15 +111,34 @@ def attempt_for(user: Any, attempt_uuid: Any, *, perm: str = "earning.view_attem
 
 
 def open_attempt(user: Any, version: MicroCredentialVersion) -> Attempt | None:
-    """The user's unfinished attempt (own or as a team member) at this micro-credential."""
+    """The user's unfinished attempt (own or as a team member) at this micro-credential.
+    Anchors a scoring lead writes for calibration are not attempts to earn it."""
     closed = [Attempt.Status.EARNED, Attempt.Status.WITHDRAWN, Attempt.Status.PREAPPROVAL_DECLINED]
     return (
-        Attempt.objects.filter(version__micro_credential_id=version.micro_credential_id)
+        Attempt.objects.filter(
+            version__micro_credential_id=version.micro_credential_id,
+            purpose=Attempt.Purpose.EARNING,
+        )
         .filter(
             Q(earner=user)
             | Q(team__members__user=user, team__members__status=TeamMember.Status.ACTIVE)
         )
         .exclude(status__in=closed)
+        .order_by("-created")
+        .first()
+    )
+
+
+def calibration_draft(user: Any, version: MicroCredentialVersion) -> Attempt | None:
+    """The anchor the user is still writing for this version, if any: one at a time, so a
+    second click on "Write an anchor" returns to it."""
+    return (
+        Attempt.objects.filter(
+            version=version,
+            earner=user,
+            purpose=Attempt.Purpose.CALIBRATION,
+            status__in=Attempt.EDITABLE,
+        )
         .order_by("-created")
         .first()
     )
@@ -459,11 +478,14 @@ _NEXT_STEP = {
 
 
 def attempts_of(user: Any) -> QuerySet[Attempt]:
+    """The user's attempts to earn micro-credentials; anchors written for calibration are
+    found from their calibration set, not here."""
     return (
         Attempt.objects.filter(
             Q(earner=user)
             | Q(team__members__user=user, team__members__status=TeamMember.Status.ACTIVE)
         )
+        .filter(purpose=Attempt.Purpose.EARNING)
         .select_related("version")
         .distinct()
         .order_by("-updated")

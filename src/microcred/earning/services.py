@@ -123,25 +123,59 @@ def _deciders(attempt: Attempt) -> list[Any]:
     return list(User.objects.filter(pk__in=ids, is_active=True))
 
 
-@transaction.atomic
-def start_attempt(
-    version: MicroCredentialVersion, *, user: Any, use: str = "", rationale: str = ""
-) -> tuple[Attempt, bool]:
-    """Start (or return) the user's attempt at the current version. Returns (attempt, created).
-
-    Pinned to `version` for good (invariant 4). Where the earner's LEA or the state asks for
-    pre-approval for a use, the attempt waits for a principal or recognizer to approve it."""
-    # Serialise one person's starts so a double click cannot open two attempts.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    existing = selectors.open_attempt(user, version)
-    if existing is not None:
-        return existing, False
+def _require_published(version: MicroCredentialVersion) -> MicroCredentialVersion:
     version = MicroCredentialVersion.objects.get(pk=version.pk)
     if version.status != MicroCredentialVersion.Status.PUBLISHED:
         raise ValidationError(
             "This version of the micro-credential no longer takes new attempts. "
             "Start from its current version in the catalog."
         )
+    return version
+
+
+def _start_calibration(version: MicroCredentialVersion, user: Any) -> tuple[Attempt, bool]:
+    """A scoring lead's anchor written for calibration (issue 9): at this exact version, whose
+    rubric the master scores follow; no pre-approval and no team, since nobody earns it."""
+    if not user.has_perm("assessment.manage_calibration"):
+        raise PermissionDenied("Only scoring leads write calibration anchors.")
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    existing = selectors.calibration_draft(user, version)
+    if existing is not None:
+        return existing, False
+    version = _require_published(version)
+    attempt = Attempt.objects.create(
+        version=version, earner=user, school=None, purpose=Attempt.Purpose.CALIBRATION
+    )
+    record_audit(
+        user, "earning.attempt.started", attempt, data={"purpose": Attempt.Purpose.CALIBRATION}
+    )
+    return attempt, True
+
+
+@transaction.atomic
+def start_attempt(
+    version: MicroCredentialVersion,
+    *,
+    user: Any,
+    use: str = "",
+    rationale: str = "",
+    purpose: str = Attempt.Purpose.EARNING,
+) -> tuple[Attempt, bool]:
+    """Start (or return) the user's attempt at the current version. Returns (attempt, created).
+
+    Pinned to `version` for good (invariant 4). Where the earner's LEA or the state asks for
+    pre-approval for a use, the attempt waits for a principal or recognizer to approve it.
+    With purpose "calibration", a scoring lead writes an anchor instead (`_start_calibration`)."""
+    if purpose == Attempt.Purpose.CALIBRATION:
+        return _start_calibration(version, user)
+    if purpose != Attempt.Purpose.EARNING:
+        raise ValueError(f"Unknown purpose {purpose!r}.")
+    # Serialise one person's starts so a double click cannot open two attempts.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    existing = selectors.open_attempt(user, version)
+    if existing is not None:
+        return existing, False
+    version = _require_published(version)
     school = selectors.earner_school(user)
     uses = selectors.preapproval_uses(version, school)
     attempt = Attempt(version=version, earner=user, school=school)
@@ -214,6 +248,8 @@ def create_team(attempt: Attempt, *, user: Any, name: str) -> Team:
     attempt = _editable(attempt, user)
     if attempt.earner_id != user.pk:
         raise PermissionDenied("Only the person who started the attempt creates its team.")
+    if attempt.purpose == Attempt.Purpose.CALIBRATION:
+        raise ValidationError("An anchor written for calibration has no team.")
     if attempt.team_id:
         raise ValidationError("This attempt already has a team.")
     if attempt.school_id is None:
@@ -446,7 +482,9 @@ def _snapshot(portfolio: selectors.Portfolio, number: int) -> dict[str, Any]:
 
 
 def submit(attempt: Attempt, *, user: Any) -> Submission:
-    """Freeze the portfolio as submission n and hand it to assessment after commit."""
+    """Freeze the portfolio as submission n and hand it to assessment after commit. An anchor
+    written for calibration is frozen the same way but stays out of live scoring: no read is
+    planned and nobody is told, until a scoring lead adds it to a calibration set."""
     from microcred.assessment.services import on_submission
 
     with transaction.atomic():
@@ -462,15 +500,23 @@ def submit(attempt: Attempt, *, user: Any) -> Submission:
                 + [problem for _, problem in portfolio.missing]
             )
         number = (attempt.submissions.aggregate(n=Max("number"))["n"] or 0) + 1
+        calibration = attempt.purpose == Attempt.Purpose.CALIBRATION
         submission = Submission.objects.create(
             attempt=attempt,
             number=number,
             snapshot=_snapshot(portfolio, number),
             submitted_by=user,
+            status=(
+                Submission.Status.CALIBRATION
+                if calibration
+                else Submission.Status.AWAITING_ASSESSOR
+            ),
         )
         attempt.status = Status.SUBMITTED
         attempt.save(update_fields=["status", "updated"])
         record_audit(user, "earning.submission.created", submission, organization=attempt.school)
+        if calibration:
+            return submission
         transaction.on_commit(lambda: on_submission(submission))
         _notify(
             selectors.attempt_members(attempt),
@@ -488,6 +534,11 @@ def withdraw(submission: Submission, *, user: Any) -> Submission:
     attempt = _locked(submission.attempt)
     _require_member(user, attempt)
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status == Submission.Status.CALIBRATION:
+        raise ValidationError(
+            "An anchor written for calibration cannot be withdrawn: it is never scored live. "
+            "Leave it out of your calibration sets, or write a new one."
+        )
     if submission.status != Submission.Status.AWAITING_ASSESSOR:
         raise ValidationError(
             "This submission can no longer be withdrawn: "
@@ -525,6 +576,8 @@ def apply_decision(submission: Submission, outcome: str) -> None:
     submission = Submission.objects.select_for_update().get(pk=submission.pk)
     if submission.status == Submission.Status.WITHDRAWN:
         raise ValidationError("A withdrawn submission cannot be decided.")
+    if submission.status == Submission.Status.CALIBRATION:
+        raise ValidationError("An anchor written for calibration is never decided.")
     submission.status = Submission.Status.DECIDED
     submission.save()
     attempt.status = outcome

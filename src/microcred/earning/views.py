@@ -183,7 +183,8 @@ def render_portfolio(
         ]
         parts.append(part)
     team_members = list(attempt.team.members.select_related("user")) if attempt.team else []
-    is_owner = attempt.earner_id == request.user.pk
+    calibration = attempt.purpose == Attempt.Purpose.CALIBRATION
+    is_owner = attempt.earner_id == request.user.pk and not calibration
     history = [
         {"submission": s, "feedback": selectors.feedback_for(s)}
         for s in selectors.submissions_of(attempt)
@@ -204,8 +205,17 @@ def render_portfolio(
         "history": history,
         "submit_errors": submit_errors or [],
         "public_evidence": public_evidence.state_for(attempt),
+        "calibration": calibration,
+        "calibration_sets": _calibration_sets(attempt) if calibration else [],
     }
     return render(request, "earning/attempt.html", context, status=status)
+
+
+def _calibration_sets(attempt: Attempt) -> list[Any]:
+    """The sets a written anchor can join: its version's active calibration sets."""
+    from microcred.assessment.anchors import active_sets_for
+
+    return active_sets_for(attempt.version)
 
 
 @login_required
@@ -356,11 +366,18 @@ def submit(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
         submission = services.submit(attempt, user=request.user)
     except ValidationError as exc:
         return render_portfolio(request, attempt, submit_errors=messages_of(exc), status=400)
-    messages.success(
-        request,
-        f"Submission {submission.number} sent. An assessor will score it; we will tell you "
-        "when there is a decision.",
-    )
+    if submission.status == Submission.Status.CALIBRATION:
+        messages.success(
+            request,
+            "Anchor submitted. It is never scored live: add it to a calibration set with the "
+            "master's points.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Submission {submission.number} sent. An assessor will score it; we will tell you "
+            "when there is a decision.",
+        )
     return _back(attempt)
 
 
