@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark of large evidence uploads through the running server.
 
-    .venv/bin/python bench/upload.py [--size-mib 1024] [--part-mib N] [--parallel N] [--rounds 3]
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--part-mib N] [--parallel N] [--rounds 7]
 
 Starts the real server (gunicorn with the production settings of gunicorn.conf.py, 2 workers)
 on a temporary SQLite database and a temporary MEDIA_ROOT (migrated first), signs a user in,
@@ -262,7 +262,9 @@ def main() -> int:
         type=int,
         help="part uploads at once (default: as many as a browser sends, UPLOAD_PARALLEL_PARTS)",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="uploads, each followed by dd (3)")
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="uploads, each followed by dd (7: dd alone swings 2x)"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="microcred-bench-"))
