@@ -8,6 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from microcred.assessment import anchors
+from microcred.assessment.models import AssessorProfile, Assignment, CalibrationSet
 from microcred.catalog import services
 from microcred.catalog.models import (
     Approval,
@@ -181,8 +183,23 @@ def test_earners_hold_credentials_in_every_state():
     (stack,) = IssuedCredential.objects.filter(stack_award__isnull=False)
     assert stack.earner.email == "earner@demo.microcred.org"
     assert stack.document["name"] == "Checking for Understanding Practitioner"
-    # The evidence videos are real files, probed like any upload.
-    assert Upload.objects.filter(probe_status=Upload.ProbeStatus.READY).count() == 4
+    # The evidence videos are real files, probed like any upload (the scoring lead's five are
+    # the calibration anchors').
+    ready = Upload.objects.filter(probe_status=Upload.ProbeStatus.READY)
+    assert ready.exclude(owner__email="scoring-lead@demo.microcred.org").count() == 4
+
+
+def test_the_demo_assessor_can_calibrate_on_the_leads_written_anchors():
+    load()
+    (calibration_set,) = CalibrationSet.objects.all()
+    assert [a.source for a in calibration_set.anchors.all()] == ["written"] * 5
+    assert sorted(a.master_total for a in calibration_set.anchors.all()) == [2, 5, 7, 8, 9]
+    # Never scored live: calibration material only.
+    assert not Assignment.objects.filter(
+        submission__anchors__calibration_set=calibration_set
+    ).exists()
+    assessor = AssessorProfile.objects.get(user__email="assessor@demo.microcred.org")
+    assert anchors.sets_to_start(assessor) == [calibration_set]
 
 
 def test_running_again_creates_no_duplicates():

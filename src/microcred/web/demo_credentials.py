@@ -88,7 +88,7 @@ def _pool_member(world: DemoWorld, user: User) -> AssessorProfile:
     return profile
 
 
-def _fill(attempt: Attempt, earner: User, spec: dict[str, Any], video: Path) -> None:
+def fill_portfolio(attempt: Attempt, earner: User, spec: dict[str, Any], video: Path) -> None:
     components = list(attempt.version.rubric.components.order_by("order"))
     for requirement in attempt.version.evidence_requirements.order_by("order"):
         if requirement.kind == EvidenceRequirement.Kind.REFLECTION:
@@ -150,7 +150,7 @@ def _earn(world: DemoWorld, spec: dict[str, Any], video: Path) -> IssuedCredenti
     if Attempt.objects.filter(earner=earner, version__micro_credential=mc).exists():
         return None
     attempt, _ = earning.start_attempt(version, user=earner)
-    _fill(attempt, earner, spec, video)
+    fill_portfolio(attempt, earner, spec, video)
     earning.submit(attempt, user=earner)
     return credentials.issue_for_award(_score(attempt, spec["feedback"]))
 

@@ -17,6 +17,7 @@ from microcred.catalog.demo import load_catalog
 from microcred.orgs.demo import ACCOUNTS, load_organizations_and_people
 from microcred.orgs.models import Organization, Role, User
 from microcred.web.demo_credentials import load_credentials
+from microcred.web.demo_scoring import load_scoring
 
 
 class Command(BaseCommand):
@@ -44,6 +45,7 @@ class Command(BaseCommand):
             world = load_organizations_and_people()
             catalog = load_catalog(world)
             earned = load_credentials(world)
+            scoring = load_scoring(world)
         self.stdout.write(
             f"Demo loaded: {len(world.organizations)} organizations, "
             f"{len(world.people)} accounts, standards: {', '.join(catalog.standards)}."
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             f"stack credentials: {', '.join(earned.stacks) or 'none new'}; "
             f"revoked: {len(earned.revoked)}."
         )
+        self.stdout.write(f"Scoring: {scoring}.")
         self.stdout.write("Demo sign-ins (email / password / role):")
         for account in ACCOUNTS:
             role = Role(account.role).label if account.role else "Site administrator"
