@@ -10,11 +10,13 @@ recalibration falls due.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from microcred.catalog.models import MicroCredential
@@ -31,7 +33,7 @@ from .models import (
     Qualification,
     Score,
 )
-from .moderation import policy_for
+from .moderation import policies_for, policy_for
 
 COMPONENT_TOLERANCE = 1  # points a component may differ from the master's and still agree
 
@@ -121,21 +123,34 @@ def start_round(
     return calibration_round
 
 
-def _agreement(score: Score, anchor_id: int) -> tuple[bool, int, int]:
-    """Same outcome as the master, components within tolerance, components compared."""
-    master = dict(
-        AnchorComponentScore.objects.filter(anchor_id=anchor_id).values_list(
-            "rubric_component_id", "points"
+def _round_agreement(calibration_round: CalibrationRound) -> tuple[int, int, int, int]:
+    """Anchors scored, same outcomes as the master, components within tolerance, components
+    compared: in three queries for the whole round, however many anchors it holds."""
+    scored = list(
+        Score.objects.filter(assignment__calibration_round=calibration_round).select_related(
+            "assignment__anchor"
         )
     )
-    given = dict(
-        ComponentScore.objects.filter(score=score).values_list("rubric_component_id", "points")
-    )
-    close = sum(
-        1 for pk, points in master.items() if abs(given.get(pk, 0) - points) <= COMPONENT_TOLERANCE
-    )
-    same = score.passed == score.assignment.anchor.master_passed
-    return same, close, len(master)
+    master: dict[int, dict[int, int]] = defaultdict(dict)
+    for anchor_id, component_id, points in AnchorComponentScore.objects.filter(
+        anchor_id__in=[s.assignment.anchor_id for s in scored]
+    ).values_list("anchor_id", "rubric_component_id", "points"):
+        master[anchor_id][component_id] = points
+    given: dict[int, dict[int, int]] = defaultdict(dict)
+    for score_id, component_id, points in ComponentScore.objects.filter(
+        score__in=scored
+    ).values_list("score_id", "rubric_component_id", "points"):
+        given[score_id][component_id] = points
+    outcomes = close = compared = 0
+    for score in scored:
+        masters = master[score.assignment.anchor_id]
+        outcomes += score.passed == score.assignment.anchor.master_passed
+        close += sum(
+            abs(given[score.pk].get(pk, 0) - points) <= COMPONENT_TOLERANCE
+            for pk, points in masters.items()
+        )
+        compared += len(masters)
+    return len(scored), outcomes, close, compared
 
 
 def on_anchor_scored(assignment: Assignment, score: Score) -> None:
@@ -145,17 +160,7 @@ def on_anchor_scored(assignment: Assignment, score: Score) -> None:
         return  # a drift check: monitoring reads it with the other pairs
     if calibration_round.assignments.exclude(status=Assignment.Status.COMPLETED).exists():
         return
-    outcomes = components = compared = 0
-    scored = Score.objects.filter(assignment__calibration_round=calibration_round).select_related(
-        "assignment__anchor"
-    )
-    anchors = 0
-    for each in scored:
-        same, close, count = _agreement(each, each.assignment.anchor_id)
-        anchors += 1
-        outcomes += same
-        components += close
-        compared += count
+    anchors, outcomes, components, compared = _round_agreement(calibration_round)
     mc = calibration_round.calibration_set.version.micro_credential
     policy = policy_for(mc.pk)
     outcome_share = outcomes / anchors if anchors else 0.0
@@ -193,16 +198,18 @@ def mark_recalibration_due(now: datetime | None = None) -> int:
     """Qualifications past their date, or of assessors back from a long break, fall due."""
     now = now or timezone.now()
     due = 0
-    for qualification in Qualification.objects.filter(
-        status=Qualification.Status.QUALIFIED
-    ).select_related("assessor"):
-        policy = policy_for(qualification.micro_credential_id)
-        scored = (
-            Score.objects.filter(assignment__assessor=qualification.assessor)
-            .order_by("-submitted_at")
-            .values_list("submitted_at", flat=True)
-            .first()
-        )
+    current = list(Qualification.objects.filter(status=Qualification.Status.QUALIFIED))
+    # Each assessor's last score and each MC's policy, read once for the whole sweep.
+    last_scores = dict(
+        Score.objects.filter(assignment__assessor_id__in={q.assessor_id for q in current})
+        .values("assignment__assessor_id")
+        .annotate(last=Max("submitted_at"))
+        .values_list("assignment__assessor_id", "last")
+    )
+    policies = policies_for({q.micro_credential_id for q in current})
+    for qualification in current:
+        policy = policies[qualification.micro_credential_id]
+        scored = last_scores.get(qualification.assessor_id)
         # A break runs from the last score or the last qualification, whichever is later: an
         # assessor a lead has just re-qualified is not on a break.
         last = max(filter(None, [scored, qualification.qualified_at]))
