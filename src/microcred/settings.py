@@ -138,6 +138,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA busy_timeout=20000;"
         ),
     }
+    # The test database is a file too, not SQLite's in-memory default: Django hands the live
+    # server's request threads the test's one in-memory connection, so concurrent requests of a
+    # browser test (a video's range requests beside a form post) interleaved their transactions
+    # on it, and one request's rollback could take another's session row with it. Each thread
+    # gets its own connection to a file, locked as in production. Per process: two runs in one
+    # checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
