@@ -172,7 +172,7 @@ def load(n: int, rng: random.Random) -> None:
             for recognizer, use in ((state, "license_renewal"), (lea, "professional_learning")):
                 if rng.random() < 0.4:
                     services.approve_for_use(
-                        version, recognizer=recognizer, actor=reviewer, use=use, credit_note="1 CEU"
+                        version, recognizer=recognizer, actor=reviewer, use=use
                     )
             published.append((k, version.micro_credential))
         for s in range(5):

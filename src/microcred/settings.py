@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "microcred.assessment",
     "microcred.credentials",
     "microcred.notifications",
+    "microcred.recognition",
     "microcred.api",
 ]
 

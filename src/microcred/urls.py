@@ -96,6 +96,7 @@ urlpatterns = [
     path("notifications/", include("microcred.notifications.urls")),
     path("evidence/", include("microcred.earning.urls_evidence")),
     path("assess/", include("microcred.assessment.urls")),
+    path("recognition/", include("microcred.recognition.urls")),
     LazyURLResolver(
         "api/v1/",
         "microcred.api.api:api",

@@ -90,11 +90,8 @@ def approve_use(
     recognizer: Organization,
     actor: Any,
     use: str,
-    credit_note: str = "",
 ) -> Approval:
-    return services.approve_for_use(
-        version, recognizer=recognizer, actor=actor, use=use, credit_note=credit_note
-    )
+    return services.approve_for_use(version, recognizer=recognizer, actor=actor, use=use)
 
 
 def publish_stack(

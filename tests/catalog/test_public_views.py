@@ -46,9 +46,7 @@ def result_titles(response) -> list[str]:
 # ---------------------------------------------------------------------------- search page
 def test_search_page_is_public_and_lists_results(client, people, org_tree):
     coaching = people.publish()
-    approve_use(
-        coaching, people.recognizer_org, people.recognizer, "license_renewal", "1.5 credits"
-    )
+    approve_use(coaching, people.recognizer_org, people.recognizer, "license_renewal")
 
     response = client.get(SEARCH, {"q": "coaching"})
 
@@ -195,13 +193,7 @@ def test_search_page_runs_a_constant_number_of_queries(client, many, django_asse
 def coaching(people, org_tree):
     item = standard(code="NCPTS 1.a", statement="Teachers lead in their classrooms.")
     version = people.publish(coaching_content(), alignments=[str(item.identifier)])
-    approve_use(
-        version,
-        people.recognizer_org,
-        people.recognizer,
-        "license_renewal",
-        "Counts as 1.5 renewal credits",
-    )
+    approve_use(version, people.recognizer_org, people.recognizer, "license_renewal")
     publish_stack(
         people.provider,
         people.author,
@@ -266,8 +258,11 @@ def test_page_shows_the_rubric_and_its_bands(client, coaching):
 def test_page_shows_recognition_stacks_and_standards(client, coaching):
     page = text_of(client.get(detail_url(coaching)))
 
-    assert "Approved for license renewal by State DPI: Counts as 1.5 renewal credits." in page
-    assert "Not yet approved for professional learning or advanced roles." in page
+    assert "Approved for license renewal by State DPI." in page  # no policy grants it yet
+    assert (
+        "Not yet approved for professional learning, stipend, salary increase, "
+        "master&#x27;s-equivalency credit or advanced roles." in page
+    )
     assert "Stacks it belongs to Leadership coach pathway" in page
     assert "NCPTS 1.a Teachers lead in their classrooms." in page
 

@@ -3,6 +3,7 @@ plain errors, double posts, and the recognizer's approvals and withdrawals."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from microcred.catalog.models import (
 )
 from microcred.catalog.samples import coaching_content
 from microcred.orgs.models import AuditEvent, Membership
+from microcred.recognition import services as recognition
 from tests.catalog.factories import catalog_people, meets_everything, vary
 
 Status = MicroCredentialVersion.Status
@@ -224,41 +226,42 @@ def test_approvals_pages_are_for_recognizers(client, people, make_user, org_tree
 
 
 def test_approvals_list_shows_vetted_versions_with_this_recognizers_approvals(
-    client, people, in_review, org_tree
+    client, people, in_review, org_tree, make_user
 ):
     published = people.publish(vary(title="Feedback conversations"))
+    pine_hr = make_user("recognizer_admin", org_tree["lea1"])
     services.approve_for_use(
-        published,
-        recognizer=org_tree["lea1"],
-        actor=people.recognizer,
-        use=ApprovedUse.LICENSE_RENEWAL,
-        credit_note="Counts as 2 CEUs in Pine",
+        published, recognizer=org_tree["lea1"], actor=pine_hr, use=ApprovedUse.LICENSE_RENEWAL
     )
+    pine = recognition.create_policy(
+        pine_hr, org_tree["lea1"], name="Pine renewal", effective_from=date(2020, 1, 1)
+    )
+    recognition.add_rule(pine_hr, pine, kind="ceu", ceu_source="fixed", fixed_ceus=2)
+    recognition.activate(pine_hr, pine)
     client.force_login(people.recognizer)
     page = client.get(reverse("vetting:approvals"))
     text = page.content.decode()
     assert "Feedback conversations" in text
     assert in_review.title not in text  # not vetted yet
-    assert "Counts as 2 CEUs in Pine" not in text  # another organization's approval
+    assert "Pine renewal" not in text  # another organization's approval and its credit
     assert "Not approved for any use" in text
+
+    client.force_login(pine_hr)
+    text = client.get(reverse("vetting:approvals")).content.decode()
+    assert "License renewal (2 CEUs (Pine renewal))" in text
 
 
 def test_approve_for_use_then_duplicate_then_withdraw_twice(client, people):
     version = people.publish()
     client.force_login(people.recognizer)
     url = reverse("vetting:approval", args=[version.pk])
-    data = {
-        "use": ApprovedUse.LICENSE_RENEWAL,
-        "credit_note": "Counts as 1.5 renewal credits",
-        "requires_preapproval": "on",
-    }
+    data = {"use": ApprovedUse.LICENSE_RENEWAL, "requires_preapproval": "on"}
 
     client.post(url, data)
     duplicate = client.post(url, data)
 
     approval = Approval.objects.get()
     assert approval.recognizer == people.recognizer_org and approval.requires_preapproval
-    assert approval.credit_note == "Counts as 1.5 renewal credits"
     assert "already approved for that use by your organization" in duplicate.content.decode()
     assert AuditEvent.objects.filter(action="catalog.approval.granted").count() == 1
 
@@ -276,7 +279,9 @@ def test_approve_for_use_then_duplicate_then_withdraw_twice(client, people):
 def test_use_must_be_chosen(client, people):
     version = people.publish()
     client.force_login(people.recognizer)
-    response = client.post(reverse("vetting:approval", args=[version.pk]), {"credit_note": "x"})
+    response = client.post(
+        reverse("vetting:approval", args=[version.pk]), {"requires_preapproval": "on"}
+    )
     assert "Choose what the micro-credential is approved for." in response.content.decode()
     assert not Approval.objects.exists()
 

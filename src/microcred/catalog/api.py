@@ -28,6 +28,7 @@ from .selectors import (
     public_stack,
     public_stacks,
     standard_frameworks,
+    with_credit,
 )
 
 router = Router(tags=["catalog"])
@@ -218,9 +219,18 @@ class VersionOut(_VersionFacts):
 class ApprovalOut(Schema):
     use: ApprovedUse
     recognizer: OrganizationOut
-    credit_note: str
+    credit: list[str] = Field(
+        description="What the recognizer's policies in force grant for this use, one line per "
+        "rule; empty while no policy of the recognizer grants anything for it."
+    )
     requires_preapproval: bool
     approved_on: datetime
+
+    @staticmethod
+    def resolve_credit(obj: Any) -> list[str]:
+        if not hasattr(obj, "credit"):
+            with_credit([obj])
+        return obj.credit
 
     @staticmethod
     def resolve_approved_on(obj: Any) -> datetime:

@@ -55,8 +55,8 @@ def coaching_spec() -> dict[str, Any]:
         "provider": "coaching-leaders-institute",
         "standards": ["MLC.1", "MLC.2", "MLC.3", "MLC.4"],
         "approvals": [
-            {"use": "license_renewal", "credit_note": "1.5 renewal credits (15 hours)"},
-            {"use": "professional_learning", "credit_note": "Counts as 15 hours"},
+            {"use": "license_renewal"},
+            {"use": "professional_learning"},
         ],
         "history": [{"state": "published"}],
         "content": content,
@@ -173,7 +173,6 @@ class _Player:
                 recognizer=self.world.organizations[RECOGNIZER_ORG],
                 actor=self.recognizer,
                 use=approval["use"],
-                credit_note=approval.get("credit_note", ""),
             )
 
 

@@ -311,24 +311,49 @@ class ReviewForm(forms.Form):
                     self.add_error(None, message)
 
 
+class UseRadios(forms.RadioSelect):
+    """Radio buttons for the uses, each tied (aria-describedby) to the text that says what
+    the office's policies grant for that use."""
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"]["aria-describedby"] = f"use-credit-{option['value']}"
+        return option
+
+
 class ApprovalForm(forms.Form):
+    """Approve a version for one of the structured uses. Beside each use the page shows what
+    the office's policies in force grant for it (`credit`), instead of a free-text note."""
+
     use = forms.ChoiceField(
         choices=ApprovedUse.choices,
-        widget=forms.RadioSelect,
+        widget=UseRadios,
         label="Approve it for",
         error_messages={"required": "Choose what the micro-credential is approved for."},
-    )
-    credit_note = forms.CharField(
-        max_length=200,
-        required=False,
-        label="What it counts for",
-        help_text="Shown to educators, for example: Counts as 1.5 renewal credits.",
     )
     requires_preapproval = forms.BooleanField(
         required=False,
         label="Educators need pre-approval before they start",
         help_text="Their district must approve their plan before the credential counts.",
     )
+
+    def __init__(
+        self,
+        *args: Any,
+        credit: dict[str, list[str]] | None = None,
+        approved: set[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.credit = credit or {}
+        self.approved = approved or set()
+
+    def uses(self) -> list[tuple[forms.BoundWidget, list[str], bool]]:
+        """(radio button, what the policies grant for its use, already approved) per use."""
+        return [
+            (radio, self.credit.get(radio.data["value"], []), radio.data["value"] in self.approved)
+            for radio in self["use"]
+        ]
 
 
 class WithdrawForm(forms.Form):

@@ -559,11 +559,16 @@ class CriterionRating(models.Model):
 class ApprovedUse(models.TextChoices):
     PROFESSIONAL_LEARNING = "professional_learning", "Professional learning"
     LICENSE_RENEWAL = "license_renewal", "License renewal"
+    STIPEND = "stipend", "Stipend"
+    SALARY = "salary", "Salary increase"
+    MASTERS = "masters_equivalency", "Master's-equivalency credit"
     ADVANCED_ROLES = "advanced_roles", "Advanced roles"
 
 
 class Approval(models.Model):
-    """A recognizer's approval of an approved (or published) version for a use."""
+    """A recognizer's approval of an approved (or published) version for a use. What it is
+    worth is not written here: the recognizer's policies in force say it (recognition's
+    `selectors_policies.credit_for`), so the figure shown always matches what is posted."""
 
     version = models.ForeignKey(
         MicroCredentialVersion, on_delete=models.PROTECT, related_name="approvals"
@@ -574,9 +579,6 @@ class Approval(models.Model):
     )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    credit_note = models.CharField(
-        max_length=200, blank=True, help_text="What it counts for, such as '1.5 renewal credits'."
     )
     requires_preapproval = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)

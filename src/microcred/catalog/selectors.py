@@ -215,7 +215,7 @@ def public_micro_credential(slug: str, number: int | None = None) -> PublicMicro
     if chosen is None:
         raise MicroCredentialVersion.DoesNotExist(f"No public version of {slug!r}.")
     version = version_with_parts(chosen.pk)
-    approvals = list(active_approvals(version))
+    approvals = active_approvals(version)
     # As with_listing_parts prefetches it, so approved_uses() reads this version too.
     version.active_approvals = approvals  # type: ignore[attr-defined]
     stacks = list(
@@ -467,13 +467,30 @@ def reviews_of(version: MicroCredentialVersion) -> QuerySet[VettingReview]:
 
 def active_approvals(
     version: MicroCredentialVersion, recognizer: Organization | None = None
-) -> QuerySet[Approval]:
+) -> list[Approval]:
+    """The version's approvals in force (of one office, when given), each with `credit`:
+    what its office's policies grant for its use (see `with_credit`)."""
     qs = Approval.objects.filter(version=version, withdrawn_at__isnull=True).select_related(
-        "recognizer", "approved_by"
+        "recognizer", "approved_by", "version"
     )
     if recognizer is not None:
         qs = qs.filter(recognizer=recognizer)
-    return qs.order_by("recognizer__name", "use")
+    return with_credit(qs.order_by("recognizer__name", "use"))
+
+
+def with_credit(approvals: Iterable[Approval]) -> list[Approval]:
+    """The approvals, each with `credit`: the lines saying what the approving office's
+    policies in force grant for its use (an empty list where no policy does yet)."""
+    from microcred.recognition.selectors_policies import with_credit as credited
+
+    return credited(approvals)
+
+
+def credit_for(version: MicroCredentialVersion, recognizer: Organization) -> dict[str, list[str]]:
+    """Use -> what the office's policies in force grant for one credential of `version`."""
+    from microcred.recognition.selectors_policies import credit_for as credit
+
+    return credit(version, recognizer)
 
 
 def versions_for_approval(

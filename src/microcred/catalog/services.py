@@ -22,6 +22,7 @@ from .content import VersionContent, check_content
 from .models import (
     Alignment,
     Approval,
+    ApprovedUse,
     CriterionRating,
     EvidenceRequirement,
     GradeBand,
@@ -433,9 +434,12 @@ def approve_for_use(
     recognizer: Organization,
     actor: Any,
     use: str,
-    credit_note: str = "",
     requires_preapproval: bool = False,
 ) -> Approval:
+    """Approve a vetted version for one of the structured uses (ApprovedUse). What it is
+    worth for that use is not set here: the recognizer's policies say it."""
+    if use not in ApprovedUse.values:
+        raise ValidationError({"use": "Choose what the micro-credential is approved for."})
     version = _locked(version)
     _require_status(version, {Status.APPROVED, Status.PUBLISHED}, "approved for a use")
     try:
@@ -445,7 +449,6 @@ def approve_for_use(
                 use=use,
                 recognizer=recognizer,
                 approved_by=actor,
-                credit_note=credit_note.strip(),
                 requires_preapproval=requires_preapproval,
             )
     except IntegrityError as exc:

@@ -109,6 +109,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
     if recognizer is not None:
         versions = selectors.versions_for_approval(recognizer, query)
         page = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
+        selectors.with_credit(a for version in page for a in version.recognizer_approvals)
     return render(
         request,
         "catalog/vetting/approvals.html",
@@ -138,7 +139,12 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "You do not approve micro-credentials for any organization.")
         return redirect("vetting:approvals")
     here = f"{reverse('vetting:approval', args=[version.pk])}?org={recognizer.pk}"
-    form = ApprovalForm(request.POST if request.method == "POST" else None)
+    current = selectors.active_approvals(version, recognizer)
+    form = ApprovalForm(
+        request.POST if request.method == "POST" else None,
+        credit=selectors.credit_for(version, recognizer),
+        approved={approval.use for approval in current},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             approval = services.approve_for_use(
@@ -146,7 +152,6 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 recognizer=recognizer,
                 actor=request.user,
                 use=form.cleaned_data["use"],
-                credit_note=form.cleaned_data["credit_note"],
                 requires_preapproval=form.cleaned_data["requires_preapproval"],
             )
         except services.TransitionError as exc:
@@ -167,7 +172,7 @@ def approval_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "version": selectors.version_with_parts(version.pk),
             "orgs": orgs,
             "recognizer": recognizer,
-            "current": selectors.active_approvals(version, recognizer),
+            "current": current,
             "form": form,
             "withdraw_form": WithdrawForm(),
         },

@@ -24,7 +24,7 @@ from microcred.catalog.models import Stack
 from microcred.orgs.models import Organization
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import clr, issuing, keystore, selectors
+from . import clr, issuing, keystore, selectors, signals
 from .did import verification_method
 from .keys import generate_key
 from .models import (
@@ -299,6 +299,9 @@ def _issue(profile: IssuerProfile, build: Any, **earned_for: Any) -> IssuedCrede
     )
     credential.document = sign_as_issuer(profile, build(details), credential.issued_at)
     credential.save()
+    transaction.on_commit(
+        lambda: signals.credential_issued.send(IssuedCredential, credential=credential)
+    )
     record_audit(
         SYSTEM,
         "credential.issued",
@@ -458,6 +461,11 @@ def _revoke_one(
         credential=credential,
         reason=reason,
         revoked_by=actor if getattr(actor, "pk", None) else None,
+    )
+    transaction.on_commit(
+        lambda: signals.credential_revoked.send(
+            IssuedCredential, credential=credential, revocation=revocation
+        )
     )
     record_audit(
         actor,

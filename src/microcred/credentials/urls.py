@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import views, views_issued
 
 app_name = "credentials"
 urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("status/<uuid:list_uuid>", views.status_list, name="status_list"),
     path("issuers/", views.issuer_list, name="issuers"),
+    path("issuers/issued/", views_issued.issued_list, name="issued"),
     path("issuers/<slug:slug>/", views.issuer_detail, name="issuer"),
     path("issuers/<slug:slug>/set-up/", views.issuer_setup, name="issuer_setup"),
     path("issuers/<slug:slug>/edit/", views.issuer_edit, name="issuer_edit"),

@@ -17,6 +17,8 @@ class Kind(models.TextChoices):
     TEAM_INVITE = "team_invite", "You were invited to a team"
     PREAPPROVAL = "preapproval", "A pre-approval request or decision"
     RELIABILITY = "reliability", "Your scoring agreement: recalibration, pause or clearance"
+    RENEWAL = "renewal", "License renewal reminder"
+    RECOGNITION = "recognition", "A decision on a credential you brought from elsewhere"
 
 
 class Notification(models.Model):

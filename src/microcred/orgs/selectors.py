@@ -332,11 +332,17 @@ class NavItem:
 
 # Menu entries by role, in the order they appear. One place decides what each role sees.
 _NAV_BY_ROLE: list[tuple[str, str, str]] = [
+    (Role.EARNER, "My record", "recognition:my_record"),
     (Role.PROVIDER_AUTHOR, "My micro-credentials", "authoring:list"),
     (Role.VETTING_REVIEWER, "Vetting queue", "vetting:queue"),
+    (Role.RECOGNIZER_ADMIN, "Recognition policies", "recognition:policies"),
     (Role.RECOGNIZER_ADMIN, "Approvals for use", "vetting:approvals"),
+    (Role.RECOGNIZER_ADMIN, "Ledger", "recognition:ledger"),
+    (Role.RECOGNIZER_ADMIN, "Credentials from elsewhere", "recognition:external_queue"),
+    (Role.RECOGNIZER_ADMIN, "Licenses and renewal", "recognition:licenses"),
     (Role.PROGRAM_ADMIN, "Organizations and people", "orgs:manage"),
     (Role.ISSUER_ADMIN, "Issuer profile", "credentials:issuers"),
+    (Role.ISSUER_ADMIN, "Credentials we issued", "credentials:issued"),
     (Role.ASSESSOR, "My scoring queue", "assessment:queue"),
     (Role.SCORING_LEAD, "Assessors", "assessment:profiles"),
     (Role.SCORING_LEAD, "Scoring policies", "assessment:policies"),

@@ -30,7 +30,7 @@ from .models import (
 from .tasks import send_invitations
 
 # Slugs the management URLs use for themselves (organizations/new/).
-RESERVED_SLUGS = frozenset({"new"})
+RESERVED_SLUGS = frozenset({"new", "issued"})
 # What a create or edit form may set; `kind` and `slug` only on creation, because schools,
 # memberships and links depend on them.
 ORGANIZATION_FIELDS = (
