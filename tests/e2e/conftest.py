@@ -16,6 +16,7 @@ from tests.assessment.conftest import (  # noqa: F401 (fixtures, found by name)
     trainee,
 )
 from tests.catalog.factories import catalog_people
+from tests.credentials.awards import issuer_admin, make_award  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -79,9 +79,7 @@ def test_a_visitor_searches_filters_and_reads_what_to_submit_and_how_it_is_score
     for band in COACHING_BANDS:
         expect(outcomes.get_by_role("row", name=re.compile(f"^{band}"))).to_be_visible()
 
-    expect(page.get_by_text("Approved for license renewal by")).to_contain_text(
-        "1.5 renewal credits"
-    )
+    expect(page.get_by_text("Approved for license renewal by")).to_contain_text("1.5 CEUs")
 
 
 def test_a_visitor_follows_the_early_reading_stack_in_order(page: Page):

@@ -107,7 +107,8 @@ def test_coaching_micro_credential_is_published_approved_and_aligned():
     review = version.reviews.get()
     assert review.decision == VettingReview.Decision.APPROVED
     assert {r.rating for r in review.ratings.all()} == {"meets"}
-    assert {a.use for a in version.approvals.filter(withdrawn_at__isnull=True)} == {
+    state = version.approvals.filter(withdrawn_at__isnull=True, recognizer__slug="state-dpi")
+    assert {a.use for a in state} == {
         "license_renewal",
         "professional_learning",
     }
@@ -235,3 +236,30 @@ def test_a_failure_part_way_leaves_nothing_behind(monkeypatch):
     with pytest.raises(RuntimeError):
         load()
     assert all(count == 0 for count in snapshot().values()), snapshot()
+
+
+def test_the_demo_has_the_state_renewal_policy_one_district_policy_of_each_kind_and_entries():
+    from microcred.recognition.models import LedgerEntry, License, RecognitionPolicy
+
+    out = load()
+    in_force = RecognitionPolicy.objects.filter(status=RecognitionPolicy.Status.ACTIVE)
+    state_kinds = set(
+        in_force.filter(recognizer__slug="state-dpi").values_list("rules__kind", flat=True)
+    )
+    district_kinds = set(
+        in_force.filter(recognizer__slug="pine-ridge-county").values_list("rules__kind", flat=True)
+    )
+    assert state_kinds == {"ceu", "renewal_count"}
+    assert district_kinds == {"stipend", "salary", "masters", "contact_units", "role"}
+    assert License.objects.filter(cycles__isnull=False).count() == 2
+    maya = LedgerEntry.objects.filter(educator__email="earner@demo.microcred.org")
+    assert set(maya.values_list("kind", flat=True)) >= {"ceu", "renewal_count", "stipend", "salary"}
+    assert maya.filter(kind="role", title="Formative assessment lead").exists()
+    assert maya.filter(kind="ceu", status="approved").exists()
+    # Daniel's phonics credential was revoked: its entries are reversed, not removed.
+    daniel = LedgerEntry.objects.filter(educator__email="teacher@demo.microcred.org")
+    assert daniel.filter(reverses__isnull=False).exists()
+    assert "Recognition:" in out and "ledger entries posted" in out
+    before = LedgerEntry.objects.count()
+    load()
+    assert LedgerEntry.objects.count() == before

@@ -198,6 +198,13 @@ ACCOUNTS: list[DemoAccount] = [
         "state-dpi",
         "James Whitfield",
     ),
+    DemoAccount(
+        "hr@demo.microcred.org",
+        "demo-hr-pass",
+        Role.RECOGNIZER_ADMIN,
+        "pine-ridge-county",
+        "Rosa Delgado",
+    ),
     DemoAccount("admin@demo.microcred.org", "demo-admin-pass", None, None, "Site Administrator"),
 ]
 

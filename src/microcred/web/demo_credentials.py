@@ -49,6 +49,9 @@ class CredentialReport:
     present: list[str] = field(default_factory=list)
     stacks: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
+    # (credential, reason, title): revoked by `revoke_planned`, once the rest of the demo
+    # (the ledger) has seen them issued.
+    to_revoke: list[tuple[IssuedCredential, str, str]] = field(default_factory=list)
 
 
 def _assessor(world: DemoWorld) -> AssessorProfile:
@@ -156,7 +159,8 @@ def _earn(world: DemoWorld, spec: dict[str, Any], video: Path) -> IssuedCredenti
 
 
 def load_credentials(world: DemoWorld) -> CredentialReport:
-    """Earn, issue, complete a stack and revoke what is missing of the demo's credentials; run
+    """Earn, issue and complete a stack of what is missing of the demo's credentials (the
+    ones to revoke are noted for `revoke_planned`); run
     it inside the caller's transaction, after the catalog."""
     report = CredentialReport()
     specs = json.loads(PORTFOLIOS.read_text(encoding="utf-8"))
@@ -169,9 +173,17 @@ def load_credentials(world: DemoWorld) -> CredentialReport:
             title = f"{spec['earner']}: {spec['micro_credential']}"
             (report.issued if credential else report.present).append(title)
             if credential and spec.get("revoke"):
-                credentials.revoke(world.person(Role.ISSUER_ADMIN), credential, spec["revoke"])
-                report.revoked.append(title)
+                report.to_revoke.append((credential, spec["revoke"], title))
     for email in sorted({spec["earner"] for spec in specs}):
         for stack_credential in credentials.issue_completed_stacks(world.people[email]):
             report.stacks.append(f"{email}: {stack_credential.document['name']}")
     return report
+
+
+def revoke_planned(world: DemoWorld, report: CredentialReport) -> None:
+    """Revoke the credentials the demo revokes (after the ledger posted what they granted,
+    so it shows their reversal). A stack credential resting on one is revoked with it."""
+    for credential, reason, title in report.to_revoke:
+        credentials.revoke(world.person(Role.ISSUER_ADMIN), credential, reason)
+        report.revoked.append(title)
+    report.to_revoke.clear()

@@ -16,7 +16,8 @@ from django.db import transaction
 from microcred.catalog.demo import load_catalog
 from microcred.orgs.demo import ACCOUNTS, load_organizations_and_people
 from microcred.orgs.models import Organization, Role, User
-from microcred.web.demo_credentials import load_credentials
+from microcred.recognition.demo import load_recognition, post_revocations
+from microcred.web.demo_credentials import load_credentials, revoke_planned
 from microcred.web.demo_scoring import load_scoring
 
 
@@ -46,6 +47,9 @@ class Command(BaseCommand):
             catalog = load_catalog(world)
             earned = load_credentials(world)
             scoring = load_scoring(world)
+            recognition = load_recognition(world)
+            revoke_planned(world, earned)
+            recognition.entries += post_revocations()
         self.stdout.write(
             f"Demo loaded: {len(world.organizations)} organizations, "
             f"{len(world.people)} accounts, standards: {', '.join(catalog.standards)}."
@@ -62,6 +66,11 @@ class Command(BaseCommand):
             f"revoked: {len(earned.revoked)}."
         )
         self.stdout.write(f"Scoring: {scoring}.")
+        self.stdout.write(
+            f"Recognition: {len(recognition.policies)} policies created, "
+            f"{recognition.approvals} approvals for use, {recognition.licenses} licenses, "
+            f"{recognition.entries} ledger entries posted."
+        )
         self.stdout.write("Demo sign-ins (email / password / role):")
         for account in ACCOUNTS:
             role = Role(account.role).label if account.role else "Site administrator"
