@@ -209,7 +209,9 @@ def test_the_credit_follows_the_version(people, coaching, state_renewal):
 
 # ---------------------------------------------------------------------------- the migration
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_keeps_each_note_in_the_audit_log(people, coaching):
+def test_the_migration_keeps_each_note_in_the_audit_log(seeded_db, people, coaching):
+    # seeded_db: an earlier transactional test's flush may have removed the seeded
+    # vocabularies the coaching MC needs.
     before = [("catalog", "0004_recognition_uses")]
     after = [("catalog", "0005_approval_without_credit_note")]
     executor = MigrationExecutor(connection)

@@ -123,5 +123,21 @@ SALARY_RULE = {
 }
 
 
+@pytest.fixture
+def pine_pay(hr, org_tree, make_policy, approve) -> RecognitionPolicy:
+    """The district's pay policy in force: a $300 stipend from a $600 budget, salary steps."""
+    approve(org_tree["lea1"], hr, "stipend", "salary")
+    return make_policy(
+        hr, org_tree["lea1"], stipend_rule("300", "600"), SALARY_RULE, name="Pine pay"
+    )
+
+
+@pytest.fixture
+def renewal(licensure, org_tree, make_policy, approve) -> RecognitionPolicy:
+    """The state's renewal policy in force: 1 CEU per 10 hours."""
+    approve(org_tree["state"], licensure, "license_renewal")
+    return make_policy(licensure, org_tree["state"], CEU_RULE, name="Renewal")
+
+
 def hours_of(version: MicroCredentialVersion) -> Decimal:
     return version.estimated_hours

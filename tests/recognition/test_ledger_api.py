@@ -14,24 +14,8 @@ from django.urls import reverse
 from microcred.orgs.tokens import create_token
 from microcred.recognition.models import LedgerEntry, LedgerExport
 
-from .conftest import CEU_RULE, SALARY_RULE, stipend_rule
-
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/recognition"
-
-
-@pytest.fixture
-def pine_pay(hr, org_tree, make_policy, approve):
-    approve(org_tree["lea1"], hr, "stipend", "salary")
-    return make_policy(
-        hr, org_tree["lea1"], stipend_rule("300", "600"), SALARY_RULE, name="Pine pay"
-    )
-
-
-@pytest.fixture
-def renewal(licensure, org_tree, make_policy, approve):
-    approve(org_tree["state"], licensure, "license_renewal")
-    return make_policy(licensure, org_tree["state"], CEU_RULE, name="Renewal")
 
 
 def token_client(user) -> Client:

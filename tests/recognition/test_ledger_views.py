@@ -18,28 +18,12 @@ from django.utils import timezone
 from microcred.recognition import ledger, posting
 from microcred.recognition.models import ExternalCredential, LedgerEntry, LedgerExport, License
 
-from .conftest import CEU_RULE, SALARY_RULE, stipend_rule
-
 pytestmark = pytest.mark.django_db
 LEDGER = reverse("recognition:ledger")
 APPROVE = reverse("recognition:ledger_approve")
 EXPORTS = reverse("recognition:exports")
 EXPORT_NEW = reverse("recognition:export_new")
 ROLES = reverse("recognition:role_holders")
-
-
-@pytest.fixture
-def pine_pay(hr, org_tree, make_policy, approve):
-    approve(org_tree["lea1"], hr, "stipend", "salary")
-    return make_policy(
-        hr, org_tree["lea1"], stipend_rule("300", "600"), SALARY_RULE, name="Pine pay"
-    )
-
-
-@pytest.fixture
-def renewal(licensure, org_tree, make_policy, approve):
-    approve(org_tree["state"], licensure, "license_renewal")
-    return make_policy(licensure, org_tree["state"], CEU_RULE, name="Renewal")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -70,16 +70,20 @@ MAX_LENGTHS = {
     "code": 40,
     "region": 80,
 }
+# How every import words a row it leaves alone, and one it cannot import.
+SHARED_ACTION_LABELS = {
+    "unchanged": "Nothing to do: already in place",
+    "problem": "Not imported: fix the problems first",
+}
 # What a plan would do with a row, as the report words it.
 ACTION_LABELS = {
     "create_user": "Create the account and add the role",
     "add_role": "Add the role",
     "restore_role": "Restore the role (it had been removed)",
     "fill_names": "Fill in the names (the role is already in place)",
-    "unchanged": "Nothing to do: already in place",
     "create_school": "Create the school",
     "update_school": "Update the school",
-    "problem": "Not imported: fix the problems first",
+    **SHARED_ACTION_LABELS,
 }
 
 
@@ -110,34 +114,38 @@ class Problem:
 
 
 @dataclass
-class PlannedRow:
+class RowPlan:
+    """A row of a file and what importing it would do: the part every import shares. Each
+    import's rows say what their actions are called in ACTION_LABELS."""
+
+    ACTION_LABELS: ClassVar[dict[str, str]] = {}
+
     row: int
     values: dict[str, str]
     action: str = "problem"
     detail: str = ""
     problems: list[Problem] = field(default_factory=list)
-    # What the services need to apply the row (set only when the row has no problems).
-    organization: Organization | None = None
-    role: str = ""
-    user: User | None = None
-    membership: Membership | None = None
-    school: Organization | None = None
-    changes: dict[str, str] = field(default_factory=dict)
 
     @property
     def action_label(self) -> str:
-        return ACTION_LABELS[self.action]
+        return self.ACTION_LABELS[self.action]
 
     def add(self, column: str, message: str) -> None:
         self.problems.append(Problem(self.row, column, message))
 
 
-@dataclass
-class ImportPlan:
-    kind: str
-    rows: list[PlannedRow] = field(default_factory=list)
-    file_problems: list[Problem] = field(default_factory=list)
-    counts: Counter[str] = field(default_factory=Counter)
+class PlanReport[R: RowPlan]:
+    """What every import's dry run reports. A plan holds `rows` and `file_problems`, counts
+    what it would do in `tallies()`, and names each count in SUMMARY_LABELS; the counts in
+    NOT_CHANGES are left out of the message after an import."""
+
+    SUMMARY_LABELS: ClassVar[dict[str, tuple[str, str]]]
+    NOT_CHANGES: ClassVar[frozenset[str]]
+    rows: list[R]
+    file_problems: list[Problem]
+
+    def tallies(self) -> Counter[str]:
+        raise NotImplementedError
 
     @property
     def problems(self) -> list[Problem]:
@@ -149,28 +157,56 @@ class ImportPlan:
 
     @property
     def has_changes(self) -> bool:
-        return any(row.action not in {"unchanged", "problem"} for row in self.rows)
+        return bool(self.rows_to_change)
 
     @property
-    def rows_with_problems(self) -> list[PlannedRow]:
+    def rows_with_problems(self) -> list[R]:
         return [row for row in self.rows if row.problems]
 
     @property
-    def rows_to_change(self) -> list[PlannedRow]:
+    def rows_to_change(self) -> list[R]:
         return [row for row in self.rows if row.action not in {"unchanged", "problem"}]
 
     def summary(self, *, changes_only: bool = False) -> list[tuple[str, int]]:
         """The counts the report shows, in a fixed order, without zeros."""
-        skipped = {"unchanged", "rows_with_problems"} if changes_only else set()
+        counts = self.tallies()
+        skipped = self.NOT_CHANGES if changes_only else frozenset()
         return [
-            (SUMMARY_LABELS[key][count != 1], count)
-            for key in SUMMARY_LABELS
-            if key not in skipped and (count := self.counts[key])
+            (self.SUMMARY_LABELS[key][count != 1], count)
+            for key in self.SUMMARY_LABELS
+            if key not in skipped and (count := counts[key])
         ]
 
     def changes_summary(self) -> str:
         """'2 new accounts, 3 roles added': what an import did, for the message after it."""
         return ", ".join(f"{count} {label}" for label, count in self.summary(changes_only=True))
+
+
+@dataclass
+class PlannedRow(RowPlan):
+    ACTION_LABELS: ClassVar[dict[str, str]] = ACTION_LABELS
+
+    # What the services need to apply the row (set only when the row has no problems).
+    organization: Organization | None = None
+    role: str = ""
+    user: User | None = None
+    membership: Membership | None = None
+    school: Organization | None = None
+    changes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan(PlanReport[PlannedRow]):
+    SUMMARY_LABELS: ClassVar[dict[str, tuple[str, str]]] = SUMMARY_LABELS
+    NOT_CHANGES: ClassVar[frozenset[str]] = frozenset({"unchanged", "rows_with_problems"})
+
+    kind: str
+    rows: list[PlannedRow] = field(default_factory=list)
+    file_problems: list[Problem] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def tallies(self) -> Counter[str]:
+        return self.counts
 
 
 # --- Reading the file -----------------------------------------------------------------------
@@ -240,13 +276,21 @@ class RawRow:
 
 def read_rows(text: str, kind: str) -> tuple[list[RawRow], list[Problem]]:
     """The data rows with their values by column, or the problems with the file's shape."""
-    columns = COLUMNS[kind]
+    return read_table(text, COLUMNS[kind], what=ImportKind(kind).label.lower())
+
+
+def read_table(
+    text: str, columns: Columns, *, what: str, aliases: dict[str, str] | None = None
+) -> tuple[list[RawRow], list[Problem]]:
+    """The data rows of a CSV file of `what` with their values by column (header names
+    normalised, then renamed by `aliases`), or the problems with the file's shape."""
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
             return [], [Problem(1, "", "The first row must hold the column names.")]
         names = [_normalize_header(cell) for cell in header]
+        names = [(aliases or {}).get(name, name) for name in names]
         problems = [
             Problem(1, name, "This column name appears twice.")
             for name, count in Counter(n for n in names if n).items()
@@ -255,13 +299,16 @@ def read_rows(text: str, kind: str) -> tuple[list[RawRow], list[Problem]]:
         missing = [name for name in columns.required if name not in names]
         if missing:
             found = ", ".join(cell.strip() for cell in header if cell.strip()) or "none"
+            optional = (
+                f" (and optionally {', '.join(columns.optional)})" if columns.optional else ""
+            )
             problems.append(
                 Problem(
                     1,
                     ", ".join(missing),
                     f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
-                    f"The first row must name the columns {', '.join(columns.required)} "
-                    f"(found: {found}). Is this a CSV file of {ImportKind(kind).label.lower()}?",
+                    f"The first row must name the columns {', '.join(columns.required)}"
+                    f"{optional} (found: {found}). Is this a CSV file of {what}?",
                 )
             )
         if problems:

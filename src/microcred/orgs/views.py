@@ -6,7 +6,6 @@ render or redirect. Every POST that changes something redirects (a reload does n
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib import messages
@@ -21,10 +20,21 @@ from django.views.decorators.http import require_POST
 
 from . import imports, selectors, services
 from .forms import ImportUploadForm, MembershipForm, OrganizationForm, show_service_errors
+from .import_flow import ImportFlow
 from .models import Membership, Organization, Role
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "orgs_pending_import"
+IMPORT_FLOW = ImportFlow(
+    session_key=IMPORT_SESSION_KEY,
+    upload_url="orgs:import",
+    done_url="orgs:manage",
+    done_label="Back to organizations",
+    title="Check the import",
+    preview_template="orgs/includes/import_preview.html",
+    rejected=services.ImportRejected,
+    nothing_to_import="Nothing to import: everything in this file is already in place.",
+)
 
 
 def _require(request: HttpRequest, perm: str, obj: Any = None) -> None:
@@ -212,20 +222,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
     _require(request, "orgs.access_management")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        text, problems = imports.decode_upload(upload.read())
-        for problem in problems:
-            form.add_error("file", str(problem))
-        if not problems:
-            # The text stays on the server, in the session, until it is confirmed: the
-            # confirmation form carries only a random token, nothing to tamper with.
-            token = secrets.token_urlsafe(16)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "kind": form.cleaned_data["kind"],
-                "text": text,
-                "filename": upload.name[:200],
-            }
+        token = IMPORT_FLOW.stash(request, form, kind=form.cleaned_data["kind"])
+        if token:
             return redirect("orgs:import_review", token=token)
     return render(
         request,
@@ -241,47 +239,17 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_review(request: HttpRequest, token: str) -> HttpResponse:
     _require(request, "orgs.access_management")
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or not secrets.compare_digest(pending.get("token", ""), token):
-        messages.info(
-            request,
-            "This upload was already imported, or has expired. Upload the file again to check it.",
-        )
-        return redirect("orgs:import")
-    kind, text, filename = pending["kind"], pending["text"], pending["filename"]
-    status = 200
-    if request.method == "POST":
-        try:
-            plan = services.run_import(request.user, kind, text, filename=filename)
-        except services.ImportRejected as exc:
-            plan, status = exc.plan, 400
-            messages.error(
-                request,
-                "Nothing was imported: the file has problems now (the "
-                "records changed since you checked). See below.",
-            )
-        else:
-            del request.session[IMPORT_SESSION_KEY]
-            if plan.has_changes:
-                messages.success(request, f"Imported {filename}: {plan.changes_summary()}.")
-            else:
-                messages.info(
-                    request, "Nothing to import: everything in the file is already in place."
-                )
-            return redirect("orgs:manage")
-    else:
-        plan = services.preview_import(request.user, kind, text)
-    return render(
+    pending = IMPORT_FLOW.pending(request, token)
+    if pending is None:
+        return IMPORT_FLOW.expired(request)
+    kind = pending["kind"]
+    return IMPORT_FLOW.review(
         request,
-        "orgs/import_review.html",
-        {
-            "plan": plan,
-            "filename": filename,
-            "token": token,
-            "kind_label": imports.ImportKind(kind).label,
-            "preview_rows": plan.rows_to_change[:500],
-        },
-        status=status,
+        token,
+        pending,
+        preview=lambda text: services.preview_import(request.user, kind, text),
+        run=lambda text, filename: services.run_import(request.user, kind, text, filename=filename),
+        context={"what": imports.ImportKind(kind).label},
     )
 
 

@@ -11,15 +11,13 @@ offices recognised it.
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -360,8 +358,11 @@ def license_rows(
 
 
 # ---------------------------------------------------------------------------- import
-REQUIRED_COLUMNS = ("email", "license_number", "area", "cycle_start", "cycle_end")
-OPTIONAL_COLUMNS = ("ceus_required", "mcs_required")
+COLUMNS = imports.Columns(
+    ("email", "license_number", "area", "cycle_start", "cycle_end"),
+    ("ceus_required", "mcs_required"),
+)
+REQUIRED_COLUMNS, OPTIONAL_COLUMNS = COLUMNS.required, COLUMNS.optional
 COLUMN_ALIASES = {
     "license": "license_number",
     "license_no": "license_number",
@@ -373,8 +374,7 @@ ACTION_LABELS = {
     "create_license": "Add the license and its cycle",
     "add_cycle": "Add a renewal cycle to the license",
     "update": "Update",
-    "unchanged": "Nothing to do: already in place",
-    "problem": "Not imported: fix the problems first",
+    **imports.SHARED_ACTION_LABELS,
 }
 SUMMARY_LABELS = {
     "create_license": ("new license", "new licenses"),
@@ -387,12 +387,9 @@ _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 
 
 @dataclass
-class LicenseRowPlan:
-    row: int
-    values: dict[str, str]
-    action: str = "problem"
-    detail: str = ""
-    problems: list[imports.Problem] = field(default_factory=list)
+class LicenseRowPlan(imports.RowPlan):
+    ACTION_LABELS: ClassVar[dict[str, str]] = ACTION_LABELS
+
     educator: User | None = None
     starts_on: date | None = None
     ends_on: date | None = None
@@ -401,108 +398,18 @@ class LicenseRowPlan:
     # The first row of its license in the file: the one whose area the license takes.
     first: bool = True
 
-    @property
-    def action_label(self) -> str:
-        return ACTION_LABELS[self.action]
-
-    def add(self, column: str, message: str) -> None:
-        self.problems.append(imports.Problem(self.row, column, message))
-
 
 @dataclass
-class LicensePlan:
+class LicensePlan(imports.PlanReport[LicenseRowPlan]):
+    SUMMARY_LABELS: ClassVar[dict[str, tuple[str, str]]] = SUMMARY_LABELS
+    NOT_CHANGES: ClassVar[frozenset[str]] = frozenset({"unchanged", "problem"})
+
     office: Organization
     rows: list[LicenseRowPlan] = field(default_factory=list)
     file_problems: list[imports.Problem] = field(default_factory=list)
 
-    @property
-    def problems(self) -> list[imports.Problem]:
-        return self.file_problems + [p for row in self.rows for p in row.problems]
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.problems
-
-    @property
-    def rows_with_problems(self) -> list[LicenseRowPlan]:
-        return [row for row in self.rows if row.problems]
-
-    @property
-    def rows_to_change(self) -> list[LicenseRowPlan]:
-        return [row for row in self.rows if row.action not in {"unchanged", "problem"}]
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.rows_to_change)
-
-    def summary(self, *, changes_only: bool = False) -> list[tuple[str, int]]:
-        counts = Counter(row.action for row in self.rows)
-        skipped = {"unchanged", "problem"} if changes_only else set()
-        return [
-            (SUMMARY_LABELS[key][counts[key] != 1], counts[key])
-            for key in SUMMARY_LABELS
-            if key not in skipped and counts[key]
-        ]
-
-    def changes_summary(self) -> str:
-        """'2 new licenses, 1 new renewal cycle': what an import did."""
-        return ", ".join(f"{count} {label}" for label, count in self.summary(changes_only=True))
-
-
-def _read(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[imports.Problem]]:
-    """The data rows by column name, or what is wrong with the file's shape."""
-    reader = csv.reader(io.StringIO(text, newline=""), imports._dialect(text))
-    try:
-        header = next(reader, None)
-        if header is None or not any(cell.strip() for cell in header):
-            return [], [imports.Problem(1, "", "The first row must hold the column names.")]
-        names = [imports._normalize_header(cell) for cell in header]
-        names = [COLUMN_ALIASES.get(name, name) for name in names]
-        missing = [name for name in REQUIRED_COLUMNS if name not in names]
-        if missing:
-            return [], [
-                imports.Problem(
-                    1,
-                    ", ".join(missing),
-                    f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
-                    f"The first row must name the columns {', '.join(REQUIRED_COLUMNS)} "
-                    f"(and optionally {', '.join(OPTIONAL_COLUMNS)}).",
-                )
-            ]
-        rows = []
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(rows) >= imports.MAX_ROWS:
-                return [], [
-                    imports.Problem(
-                        None,
-                        "",
-                        f"The file has more than {imports.MAX_ROWS:,} rows. "
-                        "Split it into smaller files.",
-                    )
-                ]
-            rows.append(
-                (
-                    number,
-                    {
-                        name: (cells[i].strip() if i < len(cells) else "")
-                        for i, name in enumerate(names)
-                        if name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-                    },
-                )
-            )
-    except csv.Error as exc:
-        return [], [
-            imports.Problem(
-                reader.line_num or None,
-                "",
-                f"The file cannot be read as CSV ({exc}). {imports.SAVE_AS_HINT}",
-            )
-        ]
-    if not rows:
-        return [], [imports.Problem(None, "", "The file has column names but no rows.")]
-    return rows, []
+    def tallies(self) -> Counter[str]:
+        return Counter(row.action for row in self.rows)
 
 
 def _parse_date(row: LicenseRowPlan, column: str) -> date | None:
@@ -588,14 +495,14 @@ def _overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
 def build_license_plan(office: Organization, text: str) -> LicensePlan:
     """The dry run: what importing this text would do for the office, every problem named."""
     plan = LicensePlan(office)
-    raw_rows, problems = _read(text)
+    raw_rows, problems = imports.read_table(text, COLUMNS, what="licenses", aliases=COLUMN_ALIASES)
     state = state_of(office)
     if state is None:
         problems = [imports.Problem(None, "", f"{office.name} is under no state agency.")]
     if problems:
         plan.file_problems = problems
         return plan
-    plan.rows = [LicenseRowPlan(number, values) for number, values in raw_rows]
+    plan.rows = [LicenseRowPlan(raw.number, dict(raw.values)) for raw in raw_rows]
     emails = {row.values.get("email", "").lower() for row in plan.rows}
     educators = {
         u.email_lower: u

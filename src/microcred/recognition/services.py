@@ -87,7 +87,7 @@ def create_policy(
             effective_until=effective_until,
             created_by=actor,
         )
-        record_audit(actor, "policy.created", policy, organization=recognizer)
+        _audit(actor, "policy.created", policy)
     return policy
 
 
@@ -118,17 +118,22 @@ def add_rule(actor: Any, policy: RecognitionPolicy, **fields: Any) -> Recognitio
     if rule.kind == Kind.ROLE and not stacks and not mcs:
         raise ValidationError({"stacks": "Choose the stacks or micro-credentials the role needs."})
     with transaction.atomic():
-        rule.save()
-        rule.stacks.set(stacks)
-        rule.micro_credentials.set(mcs)
-        record_audit(
-            actor,
-            "policy.rule_added",
-            policy,
-            organization=policy.recognizer,
-            data={"rule": rule.pk, "kind": rule.kind},
-        )
+        _save_rule(rule, stacks, mcs)
+        _audit(actor, "policy.rule_added", policy, {"rule": rule.pk, "kind": rule.kind})
     return rule
+
+
+def _save_rule(rule: RecognitionRule, stacks: Iterable[Any], mcs: Iterable[Any]) -> None:
+    rule.save()
+    rule.stacks.set(stacks)
+    rule.micro_credentials.set(mcs)
+
+
+def _audit(
+    actor: Any, action: str, policy: RecognitionPolicy, data: dict[str, Any] | None = None
+) -> None:
+    """The audit row of a change to a policy version, kept with its office."""
+    record_audit(actor, action, policy, organization=policy.recognizer, data=data)
 
 
 def remove_rule(actor: Any, rule: RecognitionRule) -> None:
@@ -136,13 +141,7 @@ def remove_rule(actor: Any, rule: RecognitionRule) -> None:
     _require(actor, "recognition.manage_policy", policy, "You do not set this office's policy.")
     _editable(policy)
     with transaction.atomic():
-        record_audit(
-            actor,
-            "policy.rule_removed",
-            policy,
-            organization=policy.recognizer,
-            data={"rule": rule.pk, "kind": rule.kind},
-        )
+        _audit(actor, "policy.rule_removed", policy, {"rule": rule.pk, "kind": rule.kind})
         rule.delete()
 
 
@@ -182,7 +181,7 @@ def activate(actor: Any, policy: RecognitionPolicy) -> RecognitionPolicy:
         policy.status = Status.ACTIVE
         policy.activated_at = timezone.now()
         policy.save(update_fields=["status", "activated_at"])
-        record_audit(actor, "policy.activated", policy, organization=policy.recognizer)
+        _audit(actor, "policy.activated", policy)
     return policy
 
 
@@ -217,16 +216,8 @@ def new_version(actor: Any, policy: RecognitionPolicy, effective_from: date) -> 
             stacks, mcs = list(rule.stacks.all()), list(rule.micro_credentials.all())
             rule.pk = None
             rule.policy = copy
-            rule.save()
-            rule.stacks.set(stacks)
-            rule.micro_credentials.set(mcs)
-        record_audit(
-            actor,
-            "policy.version_started",
-            copy,
-            organization=policy.recognizer,
-            data={"from": policy.pk},
-        )
+            _save_rule(rule, stacks, mcs)
+        _audit(actor, "policy.version_started", copy, {"from": policy.pk})
     return copy
 
 
@@ -245,12 +236,11 @@ def activate_version(actor: Any, draft: RecognitionPolicy) -> RecognitionPolicy:
             _require(actor, "recognition.manage_policy", previous, "You do not set this policy.")
             previous.effective_until = draft.effective_from - timedelta(days=1)
             previous.save(update_fields=["effective_until"])
-            record_audit(
+            _audit(
                 actor,
                 "policy.ended",
                 previous,
-                organization=previous.recognizer,
-                data={"until": previous.effective_until.isoformat(), "replaced_by": draft.pk},
+                {"until": previous.effective_until.isoformat(), "replaced_by": draft.pk},
             )
         return activate(actor, draft)
 
@@ -266,13 +256,7 @@ def retire(actor: Any, policy: RecognitionPolicy, last_day: date) -> Recognition
         policy.effective_until = last_day
         policy.status = Status.RETIRED if last_day < timezone.localdate() else policy.status
         policy.save(update_fields=["effective_until", "status"])
-        record_audit(
-            actor,
-            "policy.ended",
-            policy,
-            organization=policy.recognizer,
-            data={"until": last_day.isoformat()},
-        )
+        _audit(actor, "policy.ended", policy, {"until": last_day.isoformat()})
     return policy
 
 

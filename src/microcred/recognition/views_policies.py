@@ -5,6 +5,7 @@ plain messages. Another office's policy is not found (404)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +20,7 @@ from microcred.catalog.viewhelpers import require
 
 from . import selectors_policies as selectors
 from . import services
-from .forms_policy import NewVersionForm, PolicyForm, RetireForm, RuleForm
+from .forms_policy import NewVersionForm, PolicyForm, RetireForm, RuleForm, ServiceErrors
 from .models import RecognitionPolicy, RecognitionRule
 
 Status = RecognitionPolicy.Status
@@ -30,6 +31,19 @@ def _ledger_url() -> str | None:
     try:
         return reverse("recognition:ledger")
     except NoReverseMatch:
+        return None
+
+
+def _submitted[T](form: ServiceErrors, save: Callable[[dict[str, Any]], T]) -> T | None:
+    """What the service made of a valid form; None when the form or the service refused it,
+    the reasons then on the form."""
+    bound: Any = form  # a Django form, with ServiceErrors mixed in
+    if not bound.is_valid():
+        return None
+    try:
+        return save(bound.cleaned_data)
+    except ValidationError as exc:
+        form.attach(exc)
         return None
 
 
@@ -58,24 +72,20 @@ def policy_new(request: HttpRequest) -> HttpResponse:
     require(request, "recognition.view_recognition")
     offices = selectors.policy_offices(request.user)
     form = PolicyForm(request.POST if request.method == "POST" else None, offices=offices)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            policy = services.create_policy(
-                request.user,
-                data["recognizer"],
-                name=data["name"],
-                description=data["description"],
-                effective_from=data["effective_from"],
-                effective_until=data["effective_until"],
-            )
-        except ValidationError as exc:
-            form.attach(exc)
-        else:
-            messages.success(
-                request, f"Policy “{policy.name}” created as a draft. Now add its rules."
-            )
-            return redirect("recognition:policy", policy.pk)
+    policy = _submitted(
+        form,
+        lambda data: services.create_policy(
+            request.user,
+            data["recognizer"],
+            name=data["name"],
+            description=data["description"],
+            effective_from=data["effective_from"],
+            effective_until=data["effective_until"],
+        ),
+    )
+    if policy is not None:
+        messages.success(request, f"Policy “{policy.name}” created as a draft. Now add its rules.")
+        return redirect("recognition:policy", policy.pk)
     return render(request, "recognition/policies/new.html", {"form": form})
 
 
@@ -161,36 +171,47 @@ def policy_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def policy_new_version(request: HttpRequest, pk: int) -> HttpResponse:
     policy = _policy(request, pk)
-    form = NewVersionForm(request.POST)
-    if form.is_valid():
-        try:
-            draft = services.new_version(request.user, policy, form.cleaned_data["effective_from"])
-        except ValidationError as exc:
-            form.attach(exc)
-        else:
-            messages.success(
-                request,
-                f"Version {draft.number} started as a draft with the same rules. Change them, "
-                "then put it in force.",
-            )
-            return redirect("recognition:policy", draft.pk)
-    return _policy_page(request, policy, version_form=form)
+    return _posted_on_page(
+        request,
+        policy,
+        "version_form",
+        NewVersionForm(request.POST),
+        save=lambda data: services.new_version(request.user, policy, data["effective_from"]),
+        done=lambda draft: (
+            f"Version {draft.number} started as a draft with the same rules. Change them, "
+            "then put it in force."
+        ),
+    )
 
 
 @require_POST
 @login_required
 def policy_retire(request: HttpRequest, pk: int) -> HttpResponse:
     policy = _policy(request, pk)
-    form = RetireForm(request.POST)
-    if form.is_valid():
-        try:
-            ended = services.retire(request.user, policy, form.cleaned_data["last_day"])
-        except ValidationError as exc:
-            form.attach(exc)
-        else:
-            messages.success(
-                request,
-                f"Version {ended.number} ends on {ended.effective_until:%B %-d, %Y}.",
-            )
-            return redirect("recognition:policy", policy.pk)
-    return _policy_page(request, policy, retire_form=form)
+    return _posted_on_page(
+        request,
+        policy,
+        "retire_form",
+        RetireForm(request.POST),
+        save=lambda data: services.retire(request.user, policy, data["last_day"]),
+        done=lambda ended: f"Version {ended.number} ends on {ended.effective_until:%B %-d, %Y}.",
+    )
+
+
+def _posted_on_page(
+    request: HttpRequest,
+    policy: RecognitionPolicy,
+    form_name: str,
+    form: ServiceErrors,
+    *,
+    save: Callable[[dict[str, Any]], RecognitionPolicy],
+    done: Callable[[RecognitionPolicy], str],
+) -> HttpResponse:
+    """A form of the policy's page, posted: the version the service returns, with done's
+    message; or the page again, the form (its name on the page: form_name) showing what was
+    wrong."""
+    result = _submitted(form, save)
+    if result is None:
+        return _policy_page(request, policy, **{form_name: form})
+    messages.success(request, done(result))
+    return redirect("recognition:policy", result.pk)

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
-
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -13,14 +10,23 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from microcred.orgs import imports
+from microcred.orgs.import_flow import ImportFlow
 from microcred.orgs.models import Organization
 
 from . import renewal
 from .forms_renewal import LicenseFilterForm, LicenseImportForm
 from .record import record_of
 
-IMPORT_SESSION_KEY = "recognition_pending_license_import"
+IMPORT_FLOW = ImportFlow(
+    session_key="recognition_pending_license_import",
+    upload_url="recognition:licenses_import",
+    done_url="recognition:licenses",
+    done_label="Back to licenses",
+    title="Check the license import",
+    preview_template="recognition/record/_license_import_preview.html",
+    rejected=renewal.LicenseImportRejected,
+    nothing_to_import="Nothing to import: every license in this file is already in place.",
+)
 PAGE_SIZE = 50
 
 
@@ -67,7 +73,7 @@ def licenses(request: HttpRequest) -> HttpResponse:
             "office": office,
             "page": page,
             "ending_soon": ending_soon,
-            "query": query.urlencode(),
+            "filters": query.urlencode(),
             "several_offices": len(offices) > 1,
         },
     )
@@ -78,20 +84,8 @@ def licenses_import(request: HttpRequest) -> HttpResponse:
     offices = _offices(request)
     form = LicenseImportForm(request.POST or None, request.FILES or None, offices=offices)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        text, problems = imports.decode_upload(upload.read())
-        for problem in problems:
-            form.add_error("file", str(problem))
-        if not problems:
-            # The text waits in the session until confirmed: the confirmation carries only
-            # a random token, nothing to tamper with.
-            token = secrets.token_urlsafe(16)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "office": form.cleaned_data["office"].pk,
-                "text": text,
-                "filename": upload.name[:200],
-            }
+        token = IMPORT_FLOW.stash(request, form, office=form.cleaned_data["office"].pk)
+        if token:
             return redirect("recognition:licenses_import_review", token=token)
     return render(
         request,
@@ -107,51 +101,19 @@ def licenses_import(request: HttpRequest) -> HttpResponse:
 @login_required
 def licenses_import_review(request: HttpRequest, token: str) -> HttpResponse:
     offices = {office.pk: office for office in _offices(request)}
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if (
-        not pending
-        or not secrets.compare_digest(pending.get("token", ""), token)
-        or pending.get("office") not in offices
-    ):
-        messages.info(
-            request,
-            "This upload was already imported, or has expired. Upload the file again to check it.",
-        )
-        return redirect("recognition:licenses_import")
-    office, text, filename = offices[pending["office"]], pending["text"], pending["filename"]
-    status = 200
-    if request.method == "POST":
-        try:
-            plan = renewal.run_license_import(request.user, office, text, filename=filename)
-        except renewal.LicenseImportRejected as exc:
-            plan, status = exc.plan, 400
-            messages.error(
-                request,
-                "Nothing was imported: the file has problems now (the records changed since "
-                "you checked). See below.",
-            )
-        else:
-            del request.session[IMPORT_SESSION_KEY]
-            if plan.has_changes:
-                messages.success(request, f"Imported {filename}: {plan.changes_summary()}.")
-            else:
-                messages.info(
-                    request, "Nothing to import: every license in the file is already in place."
-                )
-            return redirect("recognition:licenses")
-    else:
-        plan = renewal.preview_license_import(request.user, office, text)
-    return render(
+    pending = IMPORT_FLOW.pending(request, token)
+    if pending is None or pending.get("office") not in offices:
+        return IMPORT_FLOW.expired(request)
+    office = offices[pending["office"]]
+    return IMPORT_FLOW.review(
         request,
-        "recognition/record/licenses_import_review.html",
-        {
-            "plan": plan,
-            "office": office,
-            "filename": filename,
-            "token": token,
-            "preview_rows": plan.rows_to_change[:500],
-        },
-        status=status,
+        token,
+        pending,
+        preview=lambda text: renewal.preview_license_import(request.user, office, text),
+        run=lambda text, filename: renewal.run_license_import(
+            request.user, office, text, filename=filename
+        ),
+        context={"office": office, "what": f"Licenses for {office.name}"},
     )
 
 
