@@ -234,9 +234,8 @@ def test_a_new_micro_credential_goes_from_draft_through_vetting_into_the_catalog
     group(page, "Approve it for").get_by_role("radio", name="License renewal").check()
     page.get_by_role("button", name="Approve for this use").click()
     expect_message(page, "Approved for license renewal by")
-    expect(page.get_by_role("listitem").filter(has_text="License renewal")).to_contain_text(
-        RENEWAL_CREDIT
-    )
+    approval = page.get_by_role("listitem").filter(has_text="Approved by")
+    expect(approval.filter(has_text="License renewal")).to_contain_text(RENEWAL_CREDIT)
     sign_out(page)
 
     follow_nav(page, "Catalog")
