@@ -31,7 +31,13 @@ LOGIN = "/accounts/login/"
 SETUP = "/accounts/2fa/"
 AUTHENTICATE = "/accounts/2fa/authenticate/"
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-HELD_ROLES = [Role.PROGRAM_ADMIN, Role.ISSUER_ADMIN, Role.SCORING_LEAD, Role.ASSESSOR]
+HELD_ROLES = [
+    Role.PROGRAM_ADMIN,
+    Role.ISSUER_ADMIN,
+    Role.RECOGNIZER_ADMIN,
+    Role.SCORING_LEAD,
+    Role.ASSESSOR,
+]
 FREE_ROLES = sorted(set(Role.values) - set(HELD_ROLES))
 
 

@@ -4,7 +4,7 @@ allauth's MFA does the work (TOTP, WebAuthn security keys, recovery codes; the s
 every sign-in of a user who has an authenticator). What this module adds:
 
 - `requires_mfa`: admins (staff, superusers, state and district program admins), issuer
-  admins, scoring leads and assessors may not work without a second factor;
+  admins, recognizer admins, scoring leads and assessors may not work without a second factor;
 - `MfaRequiredMiddleware`: such a user whose session was not confirmed by a second factor is
   sent to set one up (or to confirm the one they have) and can do nothing else meanwhile,
   except sign out;
@@ -39,9 +39,16 @@ from .selectors import roles_of
 from .services import record_audit
 from .tokens import bearer_secret, user_for_secret
 
-# Roles whose holders decide on other people's records, credentials or access.
+# Roles whose holders decide on other people's records, credentials, access or money
+# (recognizer admins approve stipends and salary steps and export them to payroll).
 MFA_ROLES: frozenset[str] = frozenset(
-    {Role.PROGRAM_ADMIN, Role.ISSUER_ADMIN, Role.SCORING_LEAD, Role.ASSESSOR}
+    {
+        Role.PROGRAM_ADMIN,
+        Role.ISSUER_ADMIN,
+        Role.SCORING_LEAD,
+        Role.ASSESSOR,
+        Role.RECOGNIZER_ADMIN,
+    }
 )
 
 SETUP_MESSAGE = (
