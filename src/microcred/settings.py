@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "microcred.credentials",
     "microcred.notifications",
     "microcred.recognition",
+    "microcred.insights",
     "microcred.api",
 ]
 

@@ -97,6 +97,7 @@ urlpatterns = [
     path("evidence/", include("microcred.earning.urls_evidence")),
     path("assess/", include("microcred.assessment.urls")),
     path("recognition/", include("microcred.recognition.urls")),
+    path("insights/", include("microcred.insights.urls")),
     LazyURLResolver(
         "api/v1/",
         "microcred.api.api:api",

@@ -30,3 +30,28 @@ def test_the_state_program_office_oversees_scoring_a_district_office_does_not(ma
     district = make_user(Role.PROGRAM_ADMIN, org_tree["lea1"])
     assert {"Scoring reliability", "Assessor pay"} <= set(_labels(state))
     assert not {"Scoring reliability", "Assessor pay"} & set(_labels(district))
+
+
+def test_a_recognizer_reaches_policies_ledger_licenses_and_credentials_from_elsewhere(
+    make_user, org_tree
+):
+    hr = make_user(Role.RECOGNIZER_ADMIN, org_tree["lea1"])
+    assert _labels(hr) == [
+        "Recognition policies",
+        "Approvals for use",
+        "Ledger",
+        "Credentials from elsewhere",
+        "Licenses and renewal",
+    ]
+
+
+def test_staff_progress_shows_once_for_a_principal_who_is_also_a_program_admin(make_user, org_tree):
+    from microcred.orgs.models import Membership
+
+    principal = make_user(Role.PRINCIPAL, org_tree["school1"])
+    Membership.objects.create(
+        user=principal, organization=org_tree["lea1"], role=Role.PROGRAM_ADMIN
+    )
+    assert _labels(principal).count("Staff progress") == 1
+    earner = make_user(Role.EARNER, org_tree["school1"])
+    assert "Staff progress" not in _labels(earner) and "My record" in _labels(earner)

@@ -71,13 +71,38 @@ class TeamForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    invitee = forms.TypedChoiceField(label="Colleague to invite", coerce=int, choices=())
+    """Two ways to invite, shown as two forms posting to one address: any email address (in or
+    outside the school and district), or a colleague of the team's school from a list."""
+
+    email = forms.EmailField(
+        label="Their email address",
+        help_text="The address they use for work, such as name@school.org.",
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Type the whole email address, such as name@school.org."},
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    invitee = forms.TypedChoiceField(
+        label="Or choose a colleague to invite from your school",
+        coerce=int,
+        choices=(),
+        required=False,
+        empty_value=None,
+        error_messages={
+            "invalid_choice": "That colleague cannot be invited from the list; invite them by "
+            "email instead."
+        },
+    )
 
     def __init__(self, *args: Any, colleagues: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["invitee"].choices = [("", "Choose a colleague")] + [
             (u.pk, f"{u} ({u.email})") for u in colleagues
         ]
+
+    @property
+    def has_colleagues(self) -> bool:
+        return len(self.fields["invitee"].choices) > 1
 
 
 class AttachForm(forms.Form):

@@ -17,8 +17,10 @@ from django.db import models
 from microcred.catalog.models import (
     ApprovedUse,
     EvidenceRequirement,
+    MicroCredential,
     MicroCredentialVersion,
     RubricComponent,
+    Stack,
 )
 from microcred.orgs.models import Organization
 
@@ -417,3 +419,156 @@ class PublicEvidence(models.Model):
     def __str__(self) -> str:
         state = "published" if self.published else "not published"
         return f"Public evidence page of {self.submission} ({state})"
+
+
+# ---------------------------------------------------------------------------- earner supports
+class SelfAssessment(models.Model):
+    """An earner's own reading of where they stand on each rubric component of one MC version,
+    before (and while) they build a portfolio. One per earner per version; editable until the
+    earner submits an attempt on that version (earning/supports.py decides)."""
+
+    earner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="self_assessments"
+    )
+    version = models.ForeignKey(
+        MicroCredentialVersion, on_delete=models.CASCADE, related_name="self_assessments"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["earner", "version"], name="self_assessment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Self-assessment of {self.earner} on {self.version}"
+
+
+class SelfAssessmentRating(models.Model):
+    """The earner's rating of themselves on one rubric component, with an optional note."""
+
+    class Confidence(models.TextChoices):
+        NOT_YET = "not_yet", "Not yet confident"
+        GETTING_THERE = "getting_there", "Getting there"
+        CONFIDENT = "confident", "Confident"
+
+    self_assessment = models.ForeignKey(
+        SelfAssessment, on_delete=models.CASCADE, related_name="ratings"
+    )
+    rubric_component = models.ForeignKey(
+        RubricComponent, on_delete=models.CASCADE, related_name="+"
+    )
+    confidence = models.CharField(max_length=16, choices=Confidence.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rubric_component__order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["self_assessment", "rubric_component"], name="self_rating_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rubric_component}: {self.get_confidence_display()}"
+
+
+class LearningPlan(models.Model):
+    """An earner's learning plan: goals naming MCs, stacks or free text. The earner may send it
+    to a principal of their school for sign-off; the principal signs off or returns it."""
+
+    class SignOff(models.TextChoices):
+        NOT_SENT = "not_sent", "Not sent for sign-off"
+        WAITING = "waiting", "Waiting for the principal's sign-off"
+        SIGNED_OFF = "signed_off", "Signed off"
+        RETURNED = "returned", "Returned with a comment"
+
+    earner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learning_plan"
+    )
+    sign_off = models.CharField(max_length=12, choices=SignOff.choices, default=SignOff.NOT_SENT)
+    principal = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="plans_to_sign_off",
+    )
+    school = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["principal", "sign_off"])]
+
+    def __str__(self) -> str:
+        return f"Learning plan of {self.earner}"
+
+
+class LearningGoal(models.Model):
+    """One goal of a plan. A goal that names an MC or a stack takes its status from the
+    earner's attempts and credentials; a free-text goal carries the status the earner sets."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    plan = models.ForeignKey(LearningPlan, on_delete=models.CASCADE, related_name="goals")
+    text = models.TextField(blank=True)
+    micro_credential = models.ForeignKey(
+        MicroCredential, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stack = models.ForeignKey(
+        Stack, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "target_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80] or f"Goal {self.pk}"
+
+
+class TeamInvitation(models.Model):
+    """An invitation to a team sent to an email address that has no account yet. The email
+    carries a sign-up link with `token`; once that person signs up (or signs in) with this
+    address, the invitation becomes an ordinary `TeamMember` invitation they accept or decline,
+    and `accepted_at` is set. Withdrawing sets `revoked`; the row stays on record."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="email_invitations")
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created"]
+        indexes = [models.Index(fields=["email", "accepted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked=False),
+                name="one_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.team}"
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and not self.revoked

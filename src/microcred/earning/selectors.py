@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import rules
@@ -384,11 +385,143 @@ def latest_submission(attempt: Attempt) -> Submission | None:
     return attempt.submissions.order_by("-number").first()
 
 
-def feedback_for(submission: Submission) -> Any:
-    """The assessor's decision and feedback (never who the assessor was), or None."""
+@dataclass(frozen=True)
+class DetailResult:
+    """One rubric detail (or level) and whether the assessor found it in the evidence."""
+
+    label: str
+    text: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class ComponentResult:
+    """One rubric component of a decision: points, the details met and not met, feedback."""
+
+    title: str
+    points: int
+    max_points: int
+    feedback: str
+    details: list[DetailResult]
+    levels: bool  # the rubric chooses one level per component instead of checking details
+
+    @property
+    def met(self) -> list[DetailResult]:
+        return [d for d in self.details if d.met]
+
+    @property
+    def not_met(self) -> list[DetailResult]:
+        return [d for d in self.details if not d.met]
+
+    @property
+    def complete(self) -> bool:
+        return self.points >= self.max_points
+
+
+class EarnerFeedback:
+    """What the earner reads about a decided submission (never who the assessor was): the
+    decision, and per rubric component which details were met and which were not, with the
+    assessor's feedback. `revised` says whether the live portfolio has changed since."""
+
+    def __init__(self, submission: Submission, base: Any, components: list[ComponentResult]):
+        self.submission = submission
+        self.outcome: str = base.outcome
+        self.outcome_label: str = base.outcome_label
+        self.earned: bool = base.earned
+        self.band: str = base.band
+        self.band_description: str = base.band_description
+        self.total_points: int = base.total_points
+        self.max_points: int = base.max_points
+        self.overall_feedback: str = base.overall_feedback
+        self.decided_at = base.decided_at
+        self.components = components
+
+    @property
+    def not_yet(self) -> bool:
+        return not self.earned
+
+    @cached_property
+    def revised(self) -> bool:
+        """Whether the earner changed the portfolio after this submission (text, files or
+        notes): compared with the frozen snapshot, so undoing a change counts as unchanged."""
+        return _fingerprint_live(self.submission.attempt) != _fingerprint_snapshot(
+            self.submission.snapshot
+        )
+
+
+def _fingerprint_live(attempt: Attempt) -> list[Any]:
+    return [
+        (
+            view.requirement.pk,
+            view.text,
+            [
+                (
+                    str(a.upload.pk),
+                    [(n.seconds, n.rubric_component_id, n.note) for n in a.annotations],
+                )
+                for a in view.artifacts
+            ],
+        )
+        for view in portfolio(attempt).items
+    ]
+
+
+def _fingerprint_snapshot(snapshot: dict[str, Any]) -> list[Any]:
+    return [
+        (
+            part.get("requirement"),
+            part.get("text", ""),
+            [
+                (
+                    a.get("upload"),
+                    [(n["seconds"], n["component"], n["note"]) for n in a.get("notes", [])],
+                )
+                for a in part.get("artifacts", [])
+            ],
+        )
+        for part in snapshot.get("items", [])
+    ]
+
+
+def feedback_for(submission: Submission) -> EarnerFeedback | None:
+    """The assessor's decision and feedback (never who the assessor was), or None; per
+    component, the rubric details met and not met by the read that carries the decision."""
+    from microcred.assessment.models import ComponentScore, Decision
+    from microcred.assessment.selectors import carrying_score
     from microcred.assessment.selectors import feedback_for as assessment_feedback
 
-    return assessment_feedback(submission)
+    base = assessment_feedback(submission)
+    if base is None:
+        return None
+    decision = Decision.objects.get(submission=submission)
+    scores = list(
+        ComponentScore.objects.filter(carrying_score(decision, "score__"))
+        .select_related("rubric_component__rubric")
+        .prefetch_related("rubric_component__criteria")
+        .order_by("rubric_component__order")
+    )
+    components = []
+    for score in scores:
+        component = score.rubric_component
+        met = {int(pk) for pk in score.criteria_met if str(pk).isdigit()}
+        levels = component.rubric.scoring == "levels"
+        details = [
+            DetailResult(label=c.label, text=c.text, met=c.pk in met)
+            for c in component.criteria.all()
+        ]
+        if levels:
+            details = [d for d in details if d.met]
+        components.append(
+            ComponentResult(
+                title=component.title,
+                points=score.points,
+                max_points=component.max_points,
+                feedback=score.feedback,
+                details=details,
+                levels=levels,
+            )
+        )
+    return EarnerFeedback(submission, base, components)
 
 
 # ---------------------------------------------------------------------------- frozen evidence

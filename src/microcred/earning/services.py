@@ -276,10 +276,30 @@ def invite(attempt: Attempt, *, user: Any, invitee_id: int) -> TeamMember:
         raise ValidationError(
             {"invitee": "Choose a colleague from your school who is not on the team yet."}
         )
+    return invite_member(attempt, user=user, invitee=invitee)
+
+
+def invite_member(attempt: Attempt, *, user: Any, invitee: Any) -> TeamMember:
+    """Invite a person with an account, from any school or district (earning.teams finds
+    them by email). Call inside the transaction, with the attempt locked and checked by
+    `_editable`. Someone who declined or left may be invited again."""
+    current = TeamMember.objects.filter(team=attempt.team, user=invitee).first()
+    if current is not None and current.status == TeamMember.Status.ACTIVE:
+        raise ValidationError({"email": f"{invitee} is on the team already."})
+    if current is not None and current.status == TeamMember.Status.INVITED:
+        raise ValidationError(
+            {"email": f"{invitee} is invited already; they see the invitation on their page."}
+        )
     member, _ = TeamMember.objects.update_or_create(
         team=attempt.team,
         user=invitee,
         defaults={"status": TeamMember.Status.INVITED, "invited_by": user, "responded": None},
+    )
+    record_audit(
+        user,
+        "team.member_invited",
+        member,
+        data={"team": attempt.team_id, "attempt": str(attempt.uuid), "invitee": invitee.pk},
     )
     _notify(
         [invitee],
@@ -312,6 +332,12 @@ def respond_to_invitation(member: TeamMember, *, user: Any, accept: bool) -> Tea
     member.status = TeamMember.Status.ACTIVE if accept else TeamMember.Status.DECLINED
     member.responded = timezone.now()
     member.save()
+    record_audit(
+        user,
+        "team.invitation_accepted" if accept else "team.invitation_declined",
+        member,
+        data={"team": member.team_id, "attempt": str(attempt.uuid)},
+    )
     return member
 
 

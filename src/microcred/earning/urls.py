@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "earning"
 urlpatterns = [
+    path("", include("microcred.earning.urls_supports")),
     path("start/<slug:slug>/", views.start, name="start"),
     path("preapprovals/", views.preapprovals, name="preapprovals"),
     path("preapprovals/<int:preapproval_pk>/", views.decide, name="decide"),

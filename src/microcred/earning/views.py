@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
 
-from . import public_evidence, selectors, services
+from . import public_evidence, selectors, services, teams
 from .evidence_access import signed_url
 from .forms import (
     AnnotationForm,
@@ -152,6 +152,7 @@ def render_portfolio(
     text_forms: dict[int, TextForm] | None = None,
     note_forms: dict[int, AnnotationForm] | None = None,
     submit_errors: list[str] | None = None,
+    invite_form: InviteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     portfolio = selectors.portfolio(attempt)
@@ -197,11 +198,14 @@ def render_portfolio(
         "preapproval": getattr(attempt, "preapproval", None),
         "team_members": team_members,
         "team_form": TeamForm() if is_owner and editable and not attempt.team else None,
+        # The team can change while the portfolio can: its members invite and withdraw.
         "invite_form": (
-            InviteForm(colleagues=selectors.school_colleagues(attempt))
-            if attempt.team and editable
+            invite_form or InviteForm(colleagues=selectors.school_colleagues(attempt))
+            if attempt.team and editable and selectors.is_attempt_member(request.user, attempt)
             else None
         ),
+        "pending_invitations": list(teams.pending_invitations(attempt)),
+        "who_can_be_invited": teams.WHO_CAN_BE_INVITED,
         "history": history,
         "submit_errors": submit_errors or [],
         "public_evidence": public_evidence.state_for(attempt),
@@ -414,26 +418,70 @@ def create_team(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
         for message in text:
             messages.error(request, message)
     else:
-        messages.success(request, "Team created. Now invite colleagues from your school.")
+        messages.success(request, "Team created. Now invite your colleagues by email.")
     return _back(attempt, "team")
 
 
 @login_required
 @require_POST
 def invite(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
+    """Invite by email or from the school's list; with `withdraw`, withdraw an invitation."""
     attempt = _attempt(request, attempt_uuid)
+    if "withdraw" in request.POST:
+        return _withdraw(request, attempt)
     form = InviteForm(request.POST, colleagues=selectors.school_colleagues(attempt))
+    if form.is_valid():
+        try:
+            if form.cleaned_data["invitee"] is not None:
+                sent: Any = services.invite(
+                    attempt, user=request.user, invitee_id=form.cleaned_data["invitee"]
+                )
+            else:
+                sent = teams.invite_by_email(
+                    attempt, user=request.user, email=form.cleaned_data["email"]
+                )
+        except PermissionDenied:
+            raise Http404("There is no such attempt.") from None
+        except ValidationError as exc:
+            if attempt.status not in Attempt.EDITABLE or attempt.team_id is None:
+                # No form on the page to show it on: the team cannot change now.
+                for message in messages_of(exc):
+                    messages.error(request, message)
+                return _back(attempt, "team")
+            attach_errors(form, exc)
+        else:
+            if isinstance(sent, TeamMember):
+                text = f"{sent.user} is invited; they will see it on their page."
+            else:
+                text = (
+                    f"We emailed {sent.email} a link to create an account. Once they sign up "
+                    "with that address, they can join the team."
+                )
+            messages.success(request, text)
+            return _back(attempt, "team")
+    return render_portfolio(request, attempt, invite_form=form, status=400)
+
+
+def _withdraw(request: HttpRequest, attempt: Attempt) -> HttpResponse:
+    """`withdraw` is "email-<id>" (waiting for a sign-up) or "member-<id>" (an account)."""
+    kind, _, pk = request.POST.get("withdraw", "").partition("-")
     try:
-        if not form.is_valid():
-            raise ValidationError("Choose a colleague from your school who is not on the team yet.")
-        member = services.invite(
-            attempt, user=request.user, invitee_id=form.cleaned_data["invitee"]
-        )
+        if not pk.isdigit() or kind not in ("email", "member"):
+            raise ValidationError("There is no such invitation on this team.")
+        if kind == "email":
+            invitation = teams.withdraw_invitation(
+                attempt, user=request.user, invitation_id=int(pk)
+            )
+            name = invitation.email
+        else:
+            name = teams.withdraw_member_invitation(attempt, user=request.user, member_id=int(pk))
+    except PermissionDenied:
+        raise Http404("There is no such attempt.") from None
     except ValidationError as exc:
         for message in messages_of(exc):
             messages.error(request, message)
     else:
-        messages.success(request, f"{member.user} is invited; they will see it on their page.")
+        messages.success(request, f"The invitation to {name} is withdrawn.")
     return _back(attempt, "team")
 
 

@@ -333,6 +333,8 @@ class NavItem:
 # Menu entries by role, in the order they appear. One place decides what each role sees.
 _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.EARNER, "My record", "recognition:my_record"),
+    (Role.EARNER, "My learning plan", "earning:plan"),
+    (Role.PRINCIPAL, "Plans to sign off", "earning:plans_to_sign_off"),
     (Role.PROVIDER_AUTHOR, "My micro-credentials", "authoring:list"),
     (Role.VETTING_REVIEWER, "Vetting queue", "vetting:queue"),
     (Role.RECOGNIZER_ADMIN, "Recognition policies", "recognition:policies"),
@@ -340,6 +342,8 @@ _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.RECOGNIZER_ADMIN, "Ledger", "recognition:ledger"),
     (Role.RECOGNIZER_ADMIN, "Credentials from elsewhere", "recognition:external_queue"),
     (Role.RECOGNIZER_ADMIN, "Licenses and renewal", "recognition:licenses"),
+    (Role.PRINCIPAL, "Staff progress", "insights:staff"),
+    (Role.PROGRAM_ADMIN, "Staff progress", "insights:staff"),
     (Role.PROGRAM_ADMIN, "Organizations and people", "orgs:manage"),
     (Role.ISSUER_ADMIN, "Issuer profile", "credentials:issuers"),
     (Role.ISSUER_ADMIN, "Credentials we issued", "credentials:issued"),
@@ -365,7 +369,11 @@ _NAV_BY_PERMISSION: list[tuple[str, str, str, str]] = [
 
 def navigation_for(user: Any) -> list[NavItem]:
     roles = roles_of(user)
-    items = [NavItem(label, reverse(name)) for role, label, name in _NAV_BY_ROLE if role in roles]
+    items: list[NavItem] = []
+    for role, label, name in _NAV_BY_ROLE:
+        # A principal who is also a program admin sees "Staff progress" once.
+        if role in roles and all(item.label != label for item in items):
+            items.append(NavItem(label, reverse(name)))
     labels = {item.label for item in items}
     items += [
         NavItem(label, reverse(name))
@@ -424,6 +432,16 @@ def next_steps_for(user: Any) -> list[NextStep]:
                 "Check the details your credentials show, and replace the signing key when needed.",
                 "Open the issuer profile",
                 reverse("credentials:issuers"),
+            )
+        )
+    if Role.PRINCIPAL in roles or Role.PROGRAM_ADMIN in roles:
+        steps.append(
+            NextStep(
+                "See your staff's progress",
+                "Who is working on which micro-credential, what waits for an assessor, who "
+                "earned what and whose license renewal is near; answer pre-approval requests.",
+                "Open staff progress",
+                reverse("insights:staff"),
             )
         )
     if Role.PROGRAM_ADMIN in roles or getattr(user, "is_superuser", False):
