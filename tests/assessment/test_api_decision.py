@@ -4,6 +4,7 @@ assessor."""
 
 from __future__ import annotations
 
+import re
 from html import unescape
 
 import pytest
@@ -57,10 +58,19 @@ def test_the_api_decision_matches_the_attempt_page(decided, version):
     html = unescape(
         page.get(reverse("earning:attempt", args=[submission.attempt.uuid])).content.decode()
     )
-    assert f"{decision['outcome_label']}</strong> ({decision['band']}, 14 of 20 points)" in html
+    summary = (
+        f"<strong>{decision['outcome_label']}</strong> · 14 of 20 points, "
+        f"in the “{decision['band']}” band."
+    )
+    assert summary in html
     for c in decision["components"]:
-        line = f"<strong>{c['title']}</strong> ({c['points']}/{c['max_points']}): {c['feedback']}"
-        assert line in html
+        card = re.search(
+            rf"<h([34])>{re.escape(c['title'])}</h\1>\s*<p class=\"muted\">"
+            rf"{c['points']} of {c['max_points']} points.*?{re.escape(c['feedback'])}",
+            html,
+            re.S,
+        )
+        assert card, c["title"]
 
     # Blind: nothing names the assessor.
     assessor = decided.assessor.user

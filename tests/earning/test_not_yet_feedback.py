@@ -132,14 +132,18 @@ def test_after_resubmitting_the_old_feedback_stays_below_not_on_top(not_yet):
     assert "Next: revise your evidence" not in page
 
 
-def test_an_earned_attempt_shows_no_not_yet_feedback_on_top(make_assessor, make_submission):  # noqa: F811
+def test_an_earned_attempt_shows_the_feedback_that_supports_it_on_top(
+    make_assessor,  # noqa: F811
+    make_submission,  # noqa: F811
+):
     make_assessor()
     submission = make_submission()
     _decide(submission, total=18)
     attempt = submission.attempt
     page = _page(attempt.earner, attempt)
-    assert 'id="feedback"' not in page
-    assert 'id="feedback-1"' in page
+    assert "Feedback on submission 1: earned" in page and ": not yet" not in page
+    assert "Revise the parts" not in page
+    assert page.count('id="feedback"') == 1 and 'id="feedback-1"' not in page
     assert "You earned this micro-credential" in page
 
 
