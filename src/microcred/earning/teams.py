@@ -261,7 +261,9 @@ def claim_invitations(user: Any, *, token: str | None = None) -> list[TeamMember
         if not verified:
             return []
         invitations = (
-            TeamInvitation.objects.select_for_update()
+            # Only the invitations are locked: PostgreSQL refuses FOR UPDATE on the nullable
+            # side of the outer joins select_related makes (the team's attempt, the inviter).
+            TeamInvitation.objects.select_for_update(of=("self",))
             .filter(email__in=verified, accepted_at__isnull=True, revoked=False)
             .select_related("team__attempt__version", "invited_by")
         )
