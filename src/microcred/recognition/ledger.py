@@ -7,9 +7,8 @@ entries (handed to `services.approve_entries`) and the rest (skipped, never touc
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,19 +17,18 @@ from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from microcred.catalog.models import MicroCredentialVersion, Stack
-from microcred.credentials.models import IssuedCredential
 from microcred.orgs.models import Membership, Organization
 from microcred.orgs.selectors import ancestor_ids, is_active_superuser, organization_subtree_ids
 
 from . import arithmetic, posting, services
 from .models import (
-    ExternalCredential,
     LedgerEntry,
     LedgerExport,
     License,
     RecognitionPolicy,
     RecognitionRule,
 )
+from .posting import Held, held_by  # noqa: F401  (Held: what held_by gives, for callers of this module)
 from .rules import recognizer_ids_of
 
 Kind = RecognitionRule.Kind
@@ -352,12 +350,6 @@ def export_filename(export: LedgerExport) -> str:
 
 
 # ---------------------------------------------------------------------------- role holders
-@dataclass
-class Held:
-    mcs: set[int] = field(default_factory=set)
-    stacks: set[int] = field(default_factory=set)
-
-
 def educators_of(user: Any) -> QuerySet[Any]:
     """Ids of the people with an active membership in the user's offices or below them, as
     a subquery."""
@@ -373,30 +365,6 @@ def _people(ids: Iterable[int]) -> list[Any]:
         .objects.filter(pk__in=set(ids))
         .order_by("last_name", "first_name", "email")
     )
-
-
-def held_by(educator_ids: Any) -> dict[int, Held]:
-    """What each educator holds, as `posting._held_mcs_and_stacks` reads it for one: MCs by
-    an unrevoked credential or an accepted external one matched to an MC, stacks by an
-    unrevoked stack credential. Three queries, whatever the number of educators;
-    `educator_ids` may be a subquery."""
-    held: dict[int, Held] = defaultdict(Held)
-    live = IssuedCredential.objects.filter(revocation__isnull=True)
-    for educator_id, mc_id in live.filter(award__earner_id__in=educator_ids).values_list(
-        "award__earner_id", "award__attempt__version__micro_credential_id"
-    ):
-        held[educator_id].mcs.add(mc_id)
-    for educator_id, mc_id in ExternalCredential.objects.filter(
-        educator_id__in=educator_ids,
-        status=ExternalCredential.Status.ACCEPTED,
-        matched_version__isnull=False,
-    ).values_list("educator_id", "matched_version__micro_credential_id"):
-        held[educator_id].mcs.add(mc_id)
-    for educator_id, stack_id in live.filter(stack_award__earner_id__in=educator_ids).values_list(
-        "stack_award__earner_id", "stack_award__stack_id"
-    ):
-        held[educator_id].stacks.add(stack_id)
-    return dict(held)
 
 
 @dataclass(frozen=True)
