@@ -19,6 +19,8 @@ class Kind(models.TextChoices):
     RELIABILITY = "reliability", "Your scoring agreement: recalibration, pause or clearance"
     RENEWAL = "renewal", "License renewal reminder"
     RECOGNITION = "recognition", "A decision on a credential you brought from elsewhere"
+    COACHING = "coaching", "Coaching: shared evidence and comments on drafts"
+    SURVEY = "survey", "A short survey about a micro-credential you earned"
 
 
 class Notification(models.Model):
