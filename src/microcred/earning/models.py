@@ -572,3 +572,38 @@ class TeamInvitation(models.Model):
     @property
     def pending(self) -> bool:
         return self.accepted_at is None and not self.revoked
+
+
+# ---------------------------------------------------------------------------- coaching
+class DraftComment(models.Model):
+    """A coach's comment on the draft evidence an earner shared with them, on one evidence
+    requirement (or the draft as a whole when `requirement` is empty). Written only before
+    submission and while the share is active; it stays on record after either ends. The
+    earner (or a teammate) marks it resolved once acted on (earning/coaching.py decides)."""
+
+    BODY_MAX = 2000
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="draft_comments")
+    requirement = models.ForeignKey(
+        EvidenceRequirement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="draft_comments"
+    )
+    body = models.TextField(max_length=BODY_MAX)
+    created = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created", "pk"]
+        indexes = [models.Index(fields=["attempt", "resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.attempt}"

@@ -5,6 +5,7 @@ from . import views
 app_name = "earning"
 urlpatterns = [
     path("", include("microcred.earning.urls_supports")),
+    path("coaching/", include("microcred.earning.urls_coaching")),
     path("start/<slug:slug>/", views.start, name="start"),
     path("preapprovals/", views.preapprovals, name="preapprovals"),
     path("preapprovals/<int:preapproval_pk>/", views.decide, name="decide"),

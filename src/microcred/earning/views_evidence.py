@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from microcred.orgs.tokens import bearer_secret, user_for_secret
 
+from . import coaching, public_evidence, user_files
 from . import evidence_access as access
-from . import public_evidence, user_files
 from .models import Attempt, Submission, Upload
 
 _PRIVATE = "private, no-store"
@@ -126,7 +126,7 @@ def shares(request: HttpRequest, attempt_uuid: UUID) -> HttpResponse:
         if form.is_valid():
             coach = form.cleaned_data["coach"]
             try:
-                access.share_with_coach(attempt, coach, user=request.user)
+                coaching.share_with_coach(attempt, coach, user=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
