@@ -19,10 +19,12 @@ from django.urls import reverse
 
 from microcred.catalog.models import (
     Approval,
+    ApprovedUse,
     EvidenceRequirement,
     MicroCredentialVersion,
     RubricComponent,
 )
+from microcred.orgs import programs
 from microcred.orgs.models import Organization, Role
 from microcred.orgs.selectors import (
     organizations_where,
@@ -178,26 +180,37 @@ def invitations_for(user: Any) -> QuerySet[TeamMember]:
 
 
 # ---------------------------------------------------------------------------- pre-approval
-def _preapproval_approvals(
+def _approvals_of_lea(
     version: MicroCredentialVersion, school: Organization | None
 ) -> QuerySet[Approval]:
-    """Active approvals of the version, by the school's LEA or the state above it, that ask
-    for pre-approval."""
+    """Active approvals of the version by the school's LEA or the state above it."""
     if school is None or school.parent_id is None:
         return Approval.objects.none()
     lea = school.parent
     recognizers = [lea.pk] + ([lea.parent_id] if lea.parent_id else [])
     return Approval.objects.filter(
-        version=version,
-        recognizer_id__in=recognizers,
-        requires_preapproval=True,
-        withdrawn_at__isnull=True,
+        version=version, recognizer_id__in=recognizers, withdrawn_at__isnull=True
     )
 
 
+def _preapproval_approvals(
+    version: MicroCredentialVersion, school: Organization | None
+) -> QuerySet[Approval]:
+    """Active approvals of the version, by the school's LEA or the state above it, that ask
+    for pre-approval."""
+    return _approvals_of_lea(version, school).filter(requires_preapproval=True)
+
+
 def preapproval_uses(version: MicroCredentialVersion, school: Organization | None) -> list[str]:
-    """Uses for which the earner's LEA (or the state above it) asks for pre-approval."""
-    return sorted(set(_preapproval_approvals(version, school).values_list("use", flat=True)))
+    """Uses for which the earner's LEA (or the state above it) asks for pre-approval. Where
+    the LEA's program asks it for every start (orgs.programs), every use the LEA or the state
+    approved the version for, or professional learning when there is none."""
+    uses = set(_preapproval_approvals(version, school).values_list("use", flat=True))
+    if programs.requires_preapproval(school):
+        uses |= set(_approvals_of_lea(version, school).values_list("use", flat=True)) or {
+            ApprovedUse.PROFESSIONAL_LEARNING.value
+        }
+    return sorted(uses)
 
 
 def preapproval_recognizer_ids(preapproval: PreApproval) -> set[int]:

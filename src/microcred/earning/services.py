@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion, RubricComponent
+from microcred.orgs import programs
 from microcred.orgs.models import Membership, Role, User
 from microcred.orgs.services import record_audit
 
@@ -164,7 +165,8 @@ def start_attempt(
     """Start (or return) the user's attempt at the current version. Returns (attempt, created).
 
     Pinned to `version` for good (invariant 4). Where the earner's LEA or the state asks for
-    pre-approval for a use, the attempt waits for a principal or recognizer to approve it.
+    pre-approval for a use, the attempt waits for a principal or recognizer to approve it. A
+    district piloting the program refuses starts from schools outside its pilot cohort.
     With purpose "calibration", a scoring lead writes an anchor instead (`_start_calibration`)."""
     if purpose == Attempt.Purpose.CALIBRATION:
         return _start_calibration(version, user)
@@ -177,6 +179,9 @@ def start_attempt(
         return existing, False
     version = _require_published(version)
     school = selectors.earner_school(user)
+    refusal = programs.start_refusal(school)
+    if refusal:
+        raise ValidationError(refusal)
     uses = selectors.preapproval_uses(version, school)
     attempt = Attempt(version=version, earner=user, school=school)
     if uses:

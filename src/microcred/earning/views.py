@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from microcred.catalog.models import EvidenceRequirement, MicroCredentialVersion
+from microcred.orgs import programs
 
 from . import public_evidence, selectors, services, teams
 from .evidence_access import signed_url
@@ -110,7 +111,13 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     existing = selectors.open_attempt(request.user, version)
     if existing is not None:
         return _back(existing)
-    uses = selectors.preapproval_uses(version, selectors.earner_school(request.user))
+    school = selectors.earner_school(request.user)
+    # A pilot that leaves the school out says so before any pre-approval form is filled in.
+    refusal = programs.start_refusal(school)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("catalog:detail", slug=slug)
+    uses = selectors.preapproval_uses(version, school)
     # The catalog's "Start" button posts no rationale: show the request form, without errors.
     data = request.POST if "rationale" in request.POST else None
     form = StartForm(data, uses=uses) if uses else None

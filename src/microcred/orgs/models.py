@@ -333,3 +333,54 @@ class ApiToken(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class LeaProgram(models.Model):
+    """How far a district has rolled the micro-credential program out, and on what terms.
+
+    One per LEA; a district without one has not started. The pilot cohort limits who may start
+    only during the pilot stage (orgs.programs.start_refusal); orgs.programs.save_program keeps
+    the cohort empty in every other stage so the two can never disagree."""
+
+    class Stage(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        PLANNING = "planning", "Planning"
+        PILOT = "pilot", "Pilot"
+        EXPANDING = "expanding", "Expanding"
+        FULL = "full", "Full program"
+
+    lea = models.OneToOneField(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="program",
+        limit_choices_to={"kind": Organization.Kind.LEA},
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NOT_STARTED)
+    pilot_schools = models.ManyToManyField(
+        Organization,
+        blank=True,
+        related_name="pilot_programs",
+        limit_choices_to={"kind": Organization.Kind.SCHOOL},
+    )
+    # The micro-credential, not a version: funding carries over when a new version is published.
+    funded_micro_credentials = models.ManyToManyField(
+        "catalog.MicroCredential", blank=True, related_name="funding_programs"
+    )
+    requires_preapproval = models.BooleanField(
+        default=False,
+        help_text="Every start by an earner of this district waits for the principal's approval.",
+    )
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["lea__name"]
+
+    def __str__(self) -> str:
+        return f"Program of {self.lea}: {self.get_stage_display()}"
+
+    def clean(self) -> None:
+        if self.lea_id and self.lea.kind != Organization.Kind.LEA:
+            raise ValidationError({"lea": "Program settings belong to a district (LEA)."})

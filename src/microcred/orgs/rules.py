@@ -83,3 +83,10 @@ def owns_token(user: Any, token: Any) -> bool:
 
 # Personal API tokens: the owner revokes their own; a superuser may stop a leaked one.
 rules.add_perm("orgs.revoke_api_token", is_active_superuser | owns_token)
+
+# Program roll-out (orgs.programs): any program admin may open the stage view (it shows only
+# the districts they run); a district's settings change only within the admin's reach.
+rules.add_perm("orgs.view_programs", is_active_superuser | is_program_admin)
+rules.add_perm(
+    "orgs.manage_program", is_active_superuser | (is_program_admin & manages_organization)
+)

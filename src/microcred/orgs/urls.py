@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_did, views_tokens
 
 app_name = "orgs"
 urlpatterns = [
     path("", views.manage, name="manage"),
+    path("programs/", include("microcred.orgs.urls_programs")),
     path("organizations/new/", views.organization_create, name="create"),
     path("organizations/<slug:slug>/", views.organization_detail, name="detail"),
     path("organizations/<slug:slug>/edit/", views.organization_edit, name="edit"),
