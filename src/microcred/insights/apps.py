@@ -7,4 +7,6 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights: staff progress, program reports, evaluation"
 
     def ready(self) -> None:
-        from . import rules  # noqa: F401  (permissions)
+        # Permissions (staff progress, reports, research exports, surveys); the after-award survey
+        # listens to credentials.
+        from . import rules, rules_reports, rules_research, rules_surveys, signals  # noqa: F401
