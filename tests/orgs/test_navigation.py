@@ -55,3 +55,28 @@ def test_staff_progress_shows_once_for_a_principal_who_is_also_a_program_admin(m
     assert _labels(principal).count("Staff progress") == 1
     earner = make_user(Role.EARNER, org_tree["school1"])
     assert "Staff progress" not in _labels(earner) and "My record" in _labels(earner)
+
+
+def test_the_people_around_the_earner_each_reach_their_own_work(make_user, org_tree):
+    """Issue 11: the coach, the program offices and the researcher each have their own menu
+    and dashboard steps, not the teacher's "Find a micro-credential"."""
+    from microcred.orgs.selectors import next_steps_for
+
+    coach = make_user(Role.COACH, org_tree["school1"])
+    state = make_user(Role.PROGRAM_ADMIN, org_tree["state"])
+    district = make_user(Role.PROGRAM_ADMIN, org_tree["lea1"])
+    researcher = make_user(Role.RESEARCHER, org_tree["state"])
+    principal = make_user(Role.PRINCIPAL, org_tree["school1"])
+    assert _labels(coach) == ["My coachees"]
+    assert {"Program roll-out", "Program reports", "Staff progress"} <= set(_labels(state))
+    assert {"Program roll-out", "Program reports", "Staff progress"} <= set(_labels(district))
+    assert _labels(researcher) == ["Program reports", "Research exports"]
+    assert "Assign a coach" in _labels(principal)
+    steps = {
+        who: [step.title for step in next_steps_for(user)]
+        for who, user in (("coach", coach), ("state", state), ("researcher", researcher))
+    }
+    assert steps["coach"] == ["Follow your coachees"]
+    assert steps["researcher"] == ["Read the program reports", "Export de-identified data"]
+    assert {"Read the program reports", "Plan the roll-out"} <= set(steps["state"])
+    assert not any("Find a micro-credential" in titles for titles in steps.values())

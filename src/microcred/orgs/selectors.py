@@ -301,6 +301,12 @@ AUDIT_ACTIONS = {
     "admin.deleted": "Deleted in the admin site",
     "api_token.created": "Made an API token",
     "api_token.revoked": "Revoked an API token",
+    "program.updated": "Changed the district's program roll-out settings",
+    "coaching.started": "Started coaching",
+    "coaching.restarted": "Started coaching again",
+    "coaching.ended": "Ended coaching",
+    "coaching.commented": "Commented on a shared draft",
+    "coaching.comment_resolved": "Marked a coach's comment resolved",
 }
 
 
@@ -334,7 +340,10 @@ class NavItem:
 _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.EARNER, "My record", "recognition:my_record"),
     (Role.EARNER, "My learning plan", "earning:plan"),
+    (Role.EARNER, "My coach", "earning:my_coach"),
+    (Role.COACH, "My coachees", "earning:caseload"),
     (Role.PRINCIPAL, "Plans to sign off", "earning:plans_to_sign_off"),
+    (Role.PRINCIPAL, "Assign a coach", "earning:assign_coach"),
     (Role.PROVIDER_AUTHOR, "My micro-credentials", "authoring:list"),
     (Role.VETTING_REVIEWER, "Vetting queue", "vetting:queue"),
     (Role.RECOGNIZER_ADMIN, "Recognition policies", "recognition:policies"),
@@ -345,6 +354,10 @@ _NAV_BY_ROLE: list[tuple[str, str, str]] = [
     (Role.PRINCIPAL, "Staff progress", "insights:staff"),
     (Role.PROGRAM_ADMIN, "Staff progress", "insights:staff"),
     (Role.PROGRAM_ADMIN, "Organizations and people", "orgs:manage"),
+    (Role.PROGRAM_ADMIN, "Program roll-out", "orgs:programs"),
+    (Role.PROGRAM_ADMIN, "Program reports", "insights:reports"),
+    (Role.RESEARCHER, "Program reports", "insights:reports"),
+    (Role.RESEARCHER, "Research exports", "insights:research"),
     (Role.ISSUER_ADMIN, "Issuer profile", "credentials:issuers"),
     (Role.ISSUER_ADMIN, "Credentials we issued", "credentials:issued"),
     (Role.ASSESSOR, "My scoring queue", "assessment:queue"),
@@ -442,6 +455,46 @@ def next_steps_for(user: Any) -> list[NextStep]:
                 "earned what and whose license renewal is near; answer pre-approval requests.",
                 "Open staff progress",
                 reverse("insights:staff"),
+            )
+        )
+    if Role.COACH in roles:
+        steps.append(
+            NextStep(
+                "Follow your coachees",
+                "See each coachee's learning plan and attempts, open the drafts they shared "
+                "with you and comment before they submit.",
+                "Open my coachees",
+                reverse("earning:caseload"),
+            )
+        )
+    if Role.PROGRAM_ADMIN in roles or Role.RESEARCHER in roles:
+        steps.append(
+            NextStep(
+                "Read the program reports",
+                "Uptake, pass rates, time to earn and scoring turnaround, by micro-credential, "
+                "district, region, rural or urban and low-wealth status, with survey results.",
+                "Open the reports",
+                reverse("insights:reports"),
+            )
+        )
+    if Role.RESEARCHER in roles:
+        steps.append(
+            NextStep(
+                "Export de-identified data",
+                "Download attempts, decisions, credentials and survey answers with "
+                "pseudonymous ids and small groups suppressed, with the data dictionary.",
+                "Open research exports",
+                reverse("insights:research"),
+            )
+        )
+    if Role.PROGRAM_ADMIN in roles:
+        steps.append(
+            NextStep(
+                "Plan the roll-out",
+                "Set each district's stage, pilot schools, funded micro-credentials and "
+                "whether starting one needs the principal's pre-approval.",
+                "Open the program roll-out",
+                reverse("orgs:programs"),
             )
         )
     if Role.PROGRAM_ADMIN in roles or getattr(user, "is_superuser", False):

@@ -19,6 +19,7 @@ from microcred.orgs.models import Organization, Role, User
 from microcred.recognition.demo import load_recognition, post_revocations
 from microcred.web.demo_credentials import load_credentials, revoke_planned
 from microcred.web.demo_scoring import load_scoring
+from microcred.web.demo_supports import load_supports
 
 
 class Command(BaseCommand):
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             recognition = load_recognition(world)
             revoke_planned(world, earned)
             recognition.entries += post_revocations()
+            people_around = load_supports(world)
         self.stdout.write(
             f"Demo loaded: {len(world.organizations)} organizations, "
             f"{len(world.people)} accounts, standards: {', '.join(catalog.standards)}."
@@ -71,6 +73,7 @@ class Command(BaseCommand):
             f"{recognition.approvals} approvals for use, {recognition.licenses} licenses, "
             f"{recognition.entries} ledger entries posted."
         )
+        self.stdout.write(f"Around the earners: {people_around}.")
         self.stdout.write("Demo sign-ins (email / password / role):")
         for account in ACCOUNTS:
             role = Role(account.role).label if account.role else "Site administrator"
