@@ -34,9 +34,11 @@ def figures(page: Page) -> object:
 
 
 def expect_charts_drawn(page: Page) -> None:
-    """Chart.js drew every canvas (charts.js marks each one it drew)."""
+    """Chart.js drew every canvas (charts.js marks each one it drew): the five measures and
+    the Guskey survey results."""
     charts = page.locator("canvas[data-chart]")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(6)
+    expect(page.locator('canvas[data-chart="survey-levels-chart"]')).to_have_count(1)
     for canvas in charts.all():
         expect(canvas).to_have_attribute("data-drawn", "true")
     pass_rate = page.get_by_role("region", name=re.compile("^Pass rate by"))
