@@ -228,6 +228,17 @@ def start_coaching(earner: Any, coach: Any, *, user: Any) -> tuple[CoachingRelat
     return relationship, True
 
 
+def assign_by_email(actor: Any, email: str, coach: Any) -> tuple[CoachingRelationship, bool]:
+    """A principal or program admin assigns `coach` to the teacher with this address. The same
+    words whether the address is unknown or a teacher elsewhere: nothing leaks."""
+    earner = User.objects.filter(email__iexact=email.strip()).first()
+    if earner is None or not may_assign_for(actor, earner):
+        raise ValidationError(
+            {"email": "There is no teacher with this address at a school of yours."}
+        )
+    return start_coaching(earner, coach, user=actor)
+
+
 def end_coaching(relationship: CoachingRelationship, *, user: Any) -> bool:
     """Either side ends it; False if it had already ended (a second click). Shares stay as
     the earner left them: which coach sees which evidence is the earner's decision alone."""

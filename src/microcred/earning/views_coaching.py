@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from microcred.catalog.models import EvidenceRequirement
-from microcred.orgs.models import User
 
 from . import coaching, selectors, supports
 from .forms_coaching import AskForm, AssignForm, CommentForm
@@ -115,17 +114,14 @@ def assign(request: HttpRequest) -> HttpResponse:
     form = AssignForm(posted, coaches=coaching.assignable_coaches(request.user))
     if request.method == "POST" and form.is_valid():
         coach = form.cleaned_data["coach"]
-        earner = User.objects.filter(email__iexact=form.cleaned_data["email"]).first()
         try:
-            if earner is None or not coaching.may_assign_for(request.user, earner):
-                # The same words whether the address is unknown or elsewhere: nothing leaks.
-                raise ValidationError(
-                    {"email": "There is no teacher with this address at a school of yours."}
-                )
-            _, changed = coaching.start_coaching(earner, coach, user=request.user)
+            relationship, changed = coaching.assign_by_email(
+                request.user, form.cleaned_data["email"], coach
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
         else:
+            earner = relationship.earner
             if changed:
                 messages.success(request, f"{coach.name} now coaches {earner.name}.")
             else:
