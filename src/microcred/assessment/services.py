@@ -30,7 +30,7 @@ from microcred.notifications.services import notify
 from microcred.orgs.models import Organization, User
 from microcred.orgs.services import SYSTEM, record_audit
 
-from . import calibration, moderation, planning, selectors
+from . import calibration, moderation, planning, selectors, signals
 from .models import (
     AssessorProfile,
     Assignment,
@@ -420,6 +420,7 @@ def decide(submission: Submission, score: Score) -> Decision:
     )
     if created:
         record_audit(SYSTEM, "decision.made", decision, data={"outcome": outcome})
+        transaction.on_commit(lambda: signals.decision_made.send(Decision, decision=decision))
     grant_awards(decision)
     return decision
 

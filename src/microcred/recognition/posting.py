@@ -28,6 +28,7 @@ from microcred.orgs.services import SYSTEM, build_audit_event
 
 from . import arithmetic
 from .models import ExternalCredential, LedgerEntry, Posting, RecognitionPolicy, RecognitionRule
+from .signals import ledger_entry_posted
 
 Kind = RecognitionRule.Kind
 ZERO = Decimal("0")
@@ -263,6 +264,14 @@ def _post(earned: Earned, event_source: dict[str, Any], grants: bool = True) -> 
     return entries
 
 
+def _announce(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """Tell other apps (webhooks) of new entries once they are committed; every public
+    posting function below passes what it posted through here."""
+    if entries:
+        transaction.on_commit(lambda: ledger_entry_posted.send(LedgerEntry, entries=entries))
+    return entries
+
+
 def _audit(entries: list[LedgerEntry], action: str, reason: str = "") -> None:
     """One audit row per entry, written together."""
     AuditEvent.objects.bulk_create(
@@ -287,7 +296,7 @@ def post_issued(credential_id: int) -> list[LedgerEntry]:
     with transaction.atomic():
         _lock_educator(earned.educator_id)
         revoked = Revocation.objects.filter(credential=credential).exists()
-        return _post(earned, {"credential": credential}, grants=not revoked)
+        return _announce(_post(earned, {"credential": credential}, grants=not revoked))
 
 
 def post_external(external_id: int) -> list[LedgerEntry]:
@@ -297,7 +306,7 @@ def post_external(external_id: int) -> list[LedgerEntry]:
         return []
     with transaction.atomic():
         _lock_educator(external.educator_id)
-        return _post(earned_from_external(external), {"external": external})
+        return _announce(_post(earned_from_external(external), {"external": external}))
 
 
 # ---------------------------------------------------------------------------- roles
@@ -441,13 +450,13 @@ def post_revoked(credential_id: int) -> list[LedgerEntry]:
             f"The credential was revoked: {revocation.reason}",
         )
         regained = _regain_roles(credential.earner_id)
-    return reversals + regained
+        return _announce(reversals + regained)
 
 
 def post_external_withdrawn(external: ExternalCredential, reason: str) -> list[LedgerEntry]:
     with transaction.atomic():
         _lock_educator(external.educator_id)
-        return _reverse_all({"external": external}, external.educator_id, reason)
+        return _announce(_reverse_all({"external": external}, external.educator_id, reason))
 
 
 def _regain_roles(educator_id: int) -> list[LedgerEntry]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from microcred.credentials.signals import credential_issued, credential_revoked
+
+# Sent once the entries are committed, with entries=<list of LedgerEntry> (grants and
+# reversals alike): other apps (webhooks) react without the ledger knowing them.
+ledger_entry_posted = Signal()
 
 
 @receiver(credential_issued)

@@ -1,0 +1,19 @@
+"""`manage.py send_webhooks`: send every webhook delivery that is due (run it every minute,
+for example from cron, where the task backend cannot run a task later; safe to repeat and to
+run beside the workers: one sender per endpoint at a time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from microcred.webhooks.delivery import sweep
+
+
+class Command(BaseCommand):
+    help = "Send the webhook deliveries that are due, retries included, in order per endpoint."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        attempts = sweep()
+        self.stdout.write(f"Made {attempts} delivery attempt{'s' if attempts != 1 else ''}.")
