@@ -14,9 +14,10 @@ class OrgsConfig(AppConfig):
             authenticator_reset,
         )
 
-        from . import mfa
+        from . import mfa, sso_adapter
 
         user_logged_in.connect(mfa.on_login, dispatch_uid="orgs.mfa.on_login")
+        user_logged_in.connect(sso_adapter.on_sso_login, dispatch_uid="orgs.sso.on_login")
         authenticator_added.connect(
             mfa.on_authenticator_added, dispatch_uid="orgs.mfa.on_authenticator_added"
         )
