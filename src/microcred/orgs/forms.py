@@ -164,10 +164,11 @@ class ImportUploadForm(forms.Form):
         initial=ImportKind.PEOPLE,
     )
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"A spreadsheet saved as CSV UTF-8: at most 2 MB and {MAX_ROWS:,} rows.",
-        error_messages={"required": "Choose the CSV file to check.", "empty": "The file is empty."},
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label="File",
+        help_text=f"A spreadsheet saved as CSV UTF-8 (or a OneRoster zip): at most 2 MB and "
+        f"{MAX_ROWS:,} rows.",
+        error_messages={"required": "Choose the file to check.", "empty": "The file is empty."},
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,.zip,application/zip"}),
     )
 
     def clean_file(self) -> Any:

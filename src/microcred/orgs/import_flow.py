@@ -47,11 +47,19 @@ class ImportFlow:
     rejected: type[Exception]  # raised by the run with the plan that has problems, as .plan
     nothing_to_import: str
 
-    def stash(self, request: HttpRequest, form: forms.Form, **specifics: Any) -> str | None:
+    def stash(
+        self,
+        request: HttpRequest,
+        form: forms.Form,
+        *,
+        read: Callable[[bytes], tuple[str, list[imports.Problem]]] = imports.decode_upload,
+        **specifics: Any,
+    ) -> str | None:
         """The token under which the valid form's upload waits, or None with the reasons it
-        cannot be read added to the form's file field."""
+        cannot be read added to the form's file field. `read` turns the upload into the text
+        kept in the session (a zipped roster: oneroster.encode_upload)."""
         upload = form.cleaned_data["file"]
-        text, problems = imports.decode_upload(upload.read())
+        text, problems = read(upload.read())
         for problem in problems:
             form.add_error("file", str(problem))
         if problems:

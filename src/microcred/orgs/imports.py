@@ -32,6 +32,7 @@ SAVE_AS_HINT = 'In Excel or Google Sheets, save or download the sheet as "CSV UT
 class ImportKind(TextChoices):
     PEOPLE = "people", "People and their roles"
     SCHOOLS = "schools", "Schools in a district"
+    ONEROSTER = "oneroster", "A OneRoster 1.2 roster (zip of CSV files)"
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,12 @@ class Problem:
     row: int | None  # None: the whole file
     column: str
     message: str
+    file: str = ""  # which file of a zip of several (a OneRoster roster)
 
     def __str__(self) -> str:
         where = f"Row {self.row}" if self.row else "File"
+        if self.file:
+            where = f"{self.file}, row {self.row}" if self.row else self.file
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.message}"
@@ -628,6 +632,10 @@ def _plan_school_row(
 
 def build_plan(actor: Any, kind: str, text: str) -> ImportPlan:
     """The dry run: what importing this text would do, with every problem found."""
+    if kind == ImportKind.ONEROSTER:
+        from . import oneroster  # it builds on this module
+
+        return oneroster.build_plan(actor, text)
     rows, problems = read_rows(text, kind)
     if problems:
         return ImportPlan(kind, file_problems=problems)

@@ -411,6 +411,10 @@ def run_import(actor: Any, kind: str, text: str, *, filename: str = "") -> impor
 def _apply_plan(actor: Any, plan: imports.ImportPlan, text: str, filename: str) -> None:
     if plan.kind == imports.ImportKind.PEOPLE:
         _apply_people(actor, plan)
+    elif plan.kind == imports.ImportKind.ONEROSTER:
+        from . import oneroster  # it builds on this module
+
+        _invite_after_commit(actor, oneroster.apply_plan(actor, plan))  # type: ignore[arg-type]
     else:
         _apply_schools(actor, plan)
     # One summary event per organization touched, so each district sees its own imports.

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from . import imports, selectors, services
+from . import imports, oneroster, oneroster_export, selectors, services
 from .forms import ImportUploadForm, MembershipForm, OrganizationForm, show_service_errors
 from .import_flow import ImportFlow
 from .models import Membership, Organization, Role
@@ -222,7 +222,10 @@ def import_start(request: HttpRequest) -> HttpResponse:
     _require(request, "orgs.access_management")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        token = IMPORT_FLOW.stash(request, form, kind=form.cleaned_data["kind"])
+        kind = form.cleaned_data["kind"]
+        roster = kind == imports.ImportKind.ONEROSTER
+        read = oneroster.encode_upload if roster else imports.decode_upload
+        token = IMPORT_FLOW.stash(request, form, read=read, kind=kind)
         if token:
             return redirect("orgs:import_review", token=token)
     return render(
@@ -232,8 +235,25 @@ def import_start(request: HttpRequest) -> HttpResponse:
             "form": form,
             "columns": imports.COLUMNS,
             "roles": Role.values,
+            "rostered": [
+                lea
+                for lea in Organization.objects.filter(roster_records__kind="org").distinct()
+                if request.user.has_perm("orgs.import_people", lea)
+            ],
         },
     )
+
+
+@login_required
+def roster_export(request: HttpRequest, slug: str) -> HttpResponse:
+    """A district's roster as imported from OneRoster, as a OneRoster 1.2 CSV zip."""
+    district = get_object_or_404(Organization, slug=slug, kind=Organization.Kind.LEA)
+    _require(request, "orgs.import_people", district)
+    response = HttpResponse(
+        oneroster_export.export_zip(request.user, district), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="oneroster-{district.slug}.zip"'
+    return response
 
 
 @login_required
@@ -257,12 +277,12 @@ def import_review(request: HttpRequest, token: str) -> HttpResponse:
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An example file with the right columns, to fill in and upload."""
     _require(request, "orgs.access_management")
-    if kind not in imports.ImportKind.values:
-        raise Http404
     examples = {
         imports.ImportKind.PEOPLE: "ana.lopez@example.org,Ana,Lopez,earner,pine-elementary",
         imports.ImportKind.SCHOOLS: "Pine Elementary,370001000001,pine-county-schools,West",
     }
+    if kind not in examples:  # a OneRoster roster comes from the district's own system
+        raise Http404
     body = ",".join(imports.COLUMNS[kind].all) + "\r\n" + examples[kind] + "\r\n"
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="microcred-{kind}.csv"'
