@@ -50,7 +50,7 @@ run: demo
 	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 worker: install
-	$(PY) manage.py db_worker
+	$(PY) manage.py task_worker
 
 # Production (README, "Running in production"): migrations applied, static files collected
 # (hashed names, gzip and Brotli copies), then gunicorn with gunicorn.conf.py. Needs the

@@ -8,6 +8,7 @@ changed through the environment variables below, and command-line options overri
     MICROCRED_WEB_TIMEOUT    seconds a silent worker lives     (60)
     MICROCRED_WEB_MAX_REQUESTS  requests before a worker is replaced, 0 for never (2000)
     MICROCRED_FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-* (127.0.0.1)
+    MICROCRED_LOG_FORMAT     json (the default in production) or text
 """
 
 from __future__ import annotations
@@ -47,11 +48,31 @@ forwarded_allow_ips = os.environ.get("MICROCRED_FORWARDED_ALLOW_IPS", "127.0.0.1
 control_socket_disable = True
 
 # Logs to stdout and stderr, for the platform to collect.
-accesslog = "-"
-errorlog = "-"
 loglevel = os.environ.get("MICROCRED_LOG_LEVEL", "info").lower()
-# No query strings in the access log: signed upload and file URLs carry their signatures there.
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+errorlog = "-"
+_production = os.environ.get("MICROCRED_PRODUCTION", "").lower() in {"1", "true", "yes", "on"}
+if os.environ.get("MICROCRED_LOG_FORMAT", "json" if _production else "text") == "json":
+    # Structured logs (settings.LOGGING): the application writes the access line, as JSON with
+    # the request id, so gunicorn writes none, and its own messages are JSON too.
+    accesslog = None
+    # gunicorn merges this over its defaults key by key: its handler names are kept.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "microcred.web.logs.JsonFormatter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json"},
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "root": {"level": "INFO", "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False}
+        },
+    }
+else:
+    accesslog = "-"
+    # No query strings in the access log: signed upload and file URLs carry signatures there.
+    access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 
 def post_worker_init(worker: object) -> None:

@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "django_tasks_db",
     "microcred.web",
     "microcred.orgs",
@@ -76,10 +79,14 @@ INSTALLED_APPS = [
     "microcred.notifications",
     "microcred.recognition",
     "microcred.insights",
+    "microcred.lti",
+    "microcred.webhooks",
     "microcred.api",
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id, and the access line times all.
+    "microcred.web.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -174,6 +181,15 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("MICROCRED_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# Single sign-on (orgs/sso.py, orgs/sso_adapter.py): state and district IdPs over OpenID Connect
+# or SAML. An IdP signs into an existing account only by an address in its own email domains
+# (the adapter checks), and connects it; sign-in buttons post (no sign-in on GET).
+SOCIALACCOUNT_ADAPTER = "microcred.orgs.sso_adapter.SsoAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
 
 # --- Multi-factor sign-in and rate limits -------------------------------------------------------
 # TOTP apps, WebAuthn security keys and recovery codes through allauth; required for the roles
@@ -296,12 +312,19 @@ STORAGES = {
 }
 
 # --- Tasks and email ------------------------------------------------------------------------
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("MICROCRED_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
-}
+# The embedded default keeps the queue in the database (`manage.py db_worker`). Production
+# scales out on Redis: MICROCRED_TASK_BACKEND=django_tasks_rq.RQBackend with MICROCRED_REDIS_URL,
+# and `manage.py task_worker` (RQ workers, any number) runs the same task code.
+TASK_BACKEND = os.environ.get("MICROCRED_TASK_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASK_BACKEND, "QUEUES": ["default"]}}
+TASKS_ON_REDIS = TASK_BACKEND == "django_tasks_rq.RQBackend"
+if TASKS_ON_REDIS:
+    if not _CACHE_URL:
+        raise ImproperlyConfigured(
+            "The Redis task queue (django_tasks_rq.RQBackend) needs MICROCRED_REDIS_URL."
+        )
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": _CACHE_URL}}
 # Console email by default; set MICROCRED_EMAIL_BACKEND to the SMTP backend (and EMAIL_*) in
 # production.
 EMAIL_BACKEND_PATH = os.environ.get(
@@ -332,6 +355,8 @@ UPLOAD_PARALLEL_PARTS = int(os.environ.get("MICROCRED_UPLOAD_PARALLEL_PARTS", "4
 UPLOAD_MAX_OPEN = int(os.environ.get("MICROCRED_UPLOAD_MAX_OPEN", "10"))
 UPLOAD_MAX_OPEN_BYTES = int(os.environ.get("MICROCRED_UPLOAD_MAX_OPEN_GIB", "24")) * 1024**3
 UPLOAD_ABANDONED_DAYS = int(os.environ.get("MICROCRED_UPLOAD_ABANDONED_DAYS", "7"))
+# Seconds a webhook endpoint has to answer before the attempt counts as failed (webhooks/).
+MICROCRED_WEBHOOK_TIMEOUT = float(os.environ.get("MICROCRED_WEBHOOK_TIMEOUT", "10"))
 # Encrypts issuers' private signing keys at rest; required in production (see keystore.py).
 MICROCRED_CREDENTIAL_KEY = os.environ.get("MICROCRED_CREDENTIAL_KEY", "")
 
@@ -382,9 +407,32 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# --- Logs -------------------------------------------------------------------------------------
+# To stderr, for the platform to collect. MICROCRED_LOG_FORMAT=json writes one JSON object per
+# line (time, level, logger, message, request id, and the request's method, path, status and
+# duration for the access lines of microcred.web.logs.RequestLogMiddleware); text otherwise.
+LOG_FORMAT = os.environ.get("MICROCRED_LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("MICROCRED_LOG_FORMAT is json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "microcred.web.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "microcred.web.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("MICROCRED_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The access line per request comes from RequestLogMiddleware, with the request id;
+        # Django's own server line would repeat it.
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -84,7 +84,7 @@ class LazyURLResolver(URLResolver):
 
 urlpatterns = [
     path("", include("microcred.web.urls")),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("microcred.orgs.urls_accounts")),
     path("catalog/", include("microcred.catalog.urls")),
     path("author/", include("microcred.catalog.urls_authoring")),
     path("vetting/", include("microcred.catalog.urls_vetting")),
@@ -98,6 +98,8 @@ urlpatterns = [
     path("assess/", include("microcred.assessment.urls")),
     path("recognition/", include("microcred.recognition.urls")),
     path("insights/", include("microcred.insights.urls")),
+    path("lti/", include("microcred.lti.urls")),
+    path("manage/webhooks/", include("microcred.webhooks.urls")),
     LazyURLResolver(
         "api/v1/",
         "microcred.api.api:api",

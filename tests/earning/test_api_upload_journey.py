@@ -4,17 +4,14 @@ the file in the portfolio. A token skips the CSRF check; a session still needs i
 
 from __future__ import annotations
 
-import json
 import struct
-import urllib.error
-import urllib.request
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from microcred.earning.models import Artifact, Attempt, Upload
 from microcred.orgs.tokens import create_token
+from tests.http_client import Http
 
 from .portfolio_helpers import (
     video_bytes,
@@ -31,33 +28,6 @@ def three_second_video(size: int) -> bytes:
     head = video_bytes(3)
     filler = size - len(head) - 8
     return head + struct.pack(">I", filler + 8) + b"free" + bytes(filler)
-
-
-class Http:
-    """JSON over real HTTP, as a script with a token would speak it."""
-
-    def __init__(self, base: str, secret: str) -> None:
-        self.base = base
-        self.secret = secret
-
-    def call(
-        self, method: str, url: str, body: Any = None, *, raw: bytes | None = None, auth=True
-    ) -> tuple[int, Any, Any]:
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        request = urllib.request.Request(
-            url if url.startswith("http") else self.base + url, data=data, method=method
-        )
-        if body is not None:
-            request.add_header("Content-Type", "application/json")
-        if auth:
-            request.add_header("Authorization", f"Bearer {self.secret}")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                content = response.read()
-                status, headers = response.status, response.headers
-        except urllib.error.HTTPError as error:
-            content, status, headers = error.read(), error.code, error.headers
-        return status, json.loads(content) if content else None, headers
 
 
 @pytest.mark.django_db(transaction=True)

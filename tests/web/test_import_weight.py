@@ -33,9 +33,12 @@ NEVER_LOADED_BY_PAGES = {
     "av": "PyAV and FFmpeg, for the task worker's media checks only",
     "pyld": "JSON-LD, for signing and verifying credentials only",
     "lxml": "imported by pyld",
-    "requests": "imported by pyld (its document loaders)",
     "jsonschema": "the credential schema check, for verifying only",
 }
+# requests is not listed: allauth's social accounts register their providers when the apps load,
+# and its OpenID Connect provider module imports requests (single sign-on needs it registered).
+# Their views, which bring python3-saml, xmlsec and lxml, are routed lazily
+# (orgs/urls_accounts.py), and lxml stays listed.
 # cryptography is not listed: allauth's MFA URLs import fido2, and with it cryptography, when
 # the URL table loads (allauth/mfa/webauthn/internal/auth.py), so every worker has it whatever
 # this project imports. Our own use of it (credentials.keys) is imported lazily all the same.
@@ -192,12 +195,12 @@ def test_an_api_url_reverses_before_the_api_has_loaded():
 def test_modules_pages_import_for_a_constant_or_a_url_leave_the_signing_stack_alone():
     # The public credential documents import status_list for TTL_SECONDS, the MFA page imports
     # sharing (and through it issuing) for the QR code, the DID page imports earner_did: none
-    # of them signs or verifies, so none may bring pyld, lxml, requests or jsonschema.
+    # of them signs or verifies, so none may bring pyld, lxml or jsonschema.
     probe = (
         "import json, sys, django; django.setup(); "
         "import microcred.credentials.status_list, microcred.credentials.sharing, "
         "microcred.orgs.earner_did; "
-        "print(json.dumps([m for m in ('pyld', 'lxml', 'requests', 'jsonschema', "
+        "print(json.dumps([m for m in ('pyld', 'lxml', 'jsonschema', "
         "'microcred.credentials.keys') if m in sys.modules]))"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC), "DJANGO_SETTINGS_MODULE": "microcred.settings"}

@@ -6,12 +6,18 @@ never a bare 422.
 """
 
 # No `from __future__ import annotations`: django-ninja reads these annotations at run time.
+from datetime import datetime
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from django.urls import reverse
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from microcred.orgs.api_auth import ApiTokenAuth
 
 from .forms import MAX_CREDENTIAL_BYTES
-from .selectors import verify_text
+from .selectors import credential_state, credentials_of, summary_of, verify_text
 from .verification import Status
 
 router = Router(tags=["credentials"])
@@ -22,6 +28,16 @@ class CheckOut(Schema):
     label: str
     status: Status
     message: str
+
+
+class MyCredentialOut(Schema):
+    id: str
+    kind: str
+    title: str
+    issued_at: datetime
+    state: str
+    credential_url: str = Field(description="The signed Open Badges 3.0 credential (JSON).")
+    page_url: str
 
 
 class VerificationOut(Schema):
@@ -61,3 +77,30 @@ def verify(request: HttpRequest) -> dict:
             for r in summary.rows
         ],
     }
+
+
+@router.get(
+    "/mine",
+    response=list[MyCredentialOut],
+    summary="My credentials",
+    auth=[ApiTokenAuth(), django_auth],
+    description="The caller's own credentials, newest first, revoked and expired ones included.",
+)
+def mine(request: HttpRequest) -> list[dict]:
+    return [
+        {
+            "id": str(credential.uuid),
+            "kind": summary.kind,
+            "title": summary.title,
+            "issued_at": credential.issued_at,
+            "state": credential_state(credential).state,
+            "credential_url": request.build_absolute_uri(
+                reverse("credentials:credential_json", args=[credential.uuid])
+            ),
+            "page_url": request.build_absolute_uri(
+                reverse("credentials:credential", args=[credential.uuid])
+            ),
+        }
+        for credential in credentials_of(request.user).order_by("-issued_at", "-pk")
+        for summary in [summary_of(credential)]
+    ]

@@ -384,3 +384,120 @@ class LeaProgram(models.Model):
     def clean(self) -> None:
         if self.lea_id and self.lea.kind != Organization.Kind.LEA:
             raise ValidationError({"lea": "Program settings belong to a district (LEA)."})
+
+
+# --- Single sign-on (orgs.sso) ------------------------------------------------------------------
+# Roles an identity provider may grant. Admin roles are granted in microcred only, by another
+# admin: a wrong attribute at the IdP must never make someone an admin.
+SSO_GRANTABLE_ROLES: tuple[str, ...] = (Role.EARNER, Role.COACH, Role.PRINCIPAL)
+
+
+class IdentityProvider(models.Model):
+    """A state's or district's single sign-on service (OpenID Connect or SAML 2.0).
+
+    The protocol settings (server URL, client id and secret, or the IdP's entity id, sign-in URL
+    and certificate) live in the linked allauth SocialApp, as allauth expects them; this record
+    holds what microcred does with a person who signs in: which attribute names their
+    organization (by `Organization.code`, within this IdP's organization and below) and which
+    roles their IdP roles become."""
+
+    class Kind(models.TextChoices):
+        OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="identity_providers"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    name = models.CharField(max_length=80, help_text="Shown on the button: Sign in with <name>.")
+    social_app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="identity_provider"
+    )
+    # Attribute (SAML) or claim (OIDC) names, comma-separated: the first one sent is used.
+    organization_attribute = models.CharField(max_length=200)
+    role_attribute = models.CharField(max_length=100, blank=True)
+    # IdP role value (lower case) -> Role value, e.g. {"teacher": "earner"}.
+    role_map = models.JSONField(default=dict, blank=True)
+    default_role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # Existing accounts are matched by email only within these domains, so an IdP can never
+    # take over an account it does not speak for.
+    email_domains = models.JSONField(default=list, blank=True)
+    counts_as_second_factor = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["organization__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organization})"
+
+    @property
+    def button_label(self) -> str:
+        return f"Sign in with {self.name}"
+
+
+class SsoMembershipGrant(models.Model):
+    """A membership that single sign-on gave (created or restored), so that a later sign-in
+    may take it back when the IdP no longer asserts it. Memberships granted locally have no
+    grant and are never touched by single sign-on."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="sso_grant"
+    )
+    identity_provider = models.ForeignKey(
+        IdentityProvider, on_delete=models.PROTECT, related_name="grants"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.membership} (from {self.identity_provider.name})"
+
+
+class RosterRecord(models.Model):
+    """The OneRoster record (by its sourcedId in a district's student information system) an
+    organization, account or role was imported from (orgs.oneroster). A second import of the
+    same roster then updates instead of adding twice, and the export gives the same ids back.
+
+    `values` keeps the row's columns microcred has no field for (roleType, the SIS's own
+    status and dates), as last imported; sourcedIds are unique per district, since two
+    districts' systems may number their records alike."""
+
+    class Kind(models.TextChoices):
+        ORG = "org", "Organization"
+        USER = "user", "Person"
+        ROLE = "role", "Role"
+
+    district = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="roster_records"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    sourced_id = models.CharField(max_length=255)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="roster_records"
+    )
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    values = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=200, blank=True)  # the manifest's source.systemName
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["district", "kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "kind", "sourced_id"], name="roster_record_unique_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sourced_id} of {self.district}"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
@@ -43,6 +43,9 @@ class UploadBackend(Protocol):
 
     def sign_parts(self, upload: Upload, numbers: Sequence[int]) -> list[SignedRequest]:
         """Short-lived URLs the browser PUTs these parts to, in the order of `numbers`."""
+
+    def write_part(self, upload: Upload, number: int, body: BinaryIO, length: int) -> StoredPart:
+        """Store one part sent from this server (browsers PUT theirs to signed URLs)."""
 
     def list_parts(self, upload: Upload) -> list[StoredPart]:
         """Parts stored so far, in order."""

@@ -360,15 +360,12 @@ def clean_abandoned_uploads(older_than: timedelta, *, owner: Any = None) -> int:
 def store_server_file(user: Any, policy: UploadPolicy, path: Path, *, filename: str) -> Upload:
     """A file already on this server (the demo's evidence) stored as `user`'s finished upload
     by the steps a browser's takes: one part, the check by content, then the media checks,
-    run here rather than by the worker. Local storage only: object storage is written by
-    browsers through signed URLs."""
+    run here rather than by the worker. On local disk or in the bucket alike."""
     size = path.stat().st_size
     upload = create_upload(
         user, policy, filename=filename, declared_type="", size=size, part_size=size
     )
     backend = backend_for(upload)
-    if not isinstance(backend, LocalBackend):
-        raise UploadError("Files on the server can only be stored on local disk.")
     with path.open("rb") as body:
         part = backend.write_part(upload, 1, body, size)
     complete_upload(upload, [ClaimedPart(1, part.etag)])
