@@ -13,11 +13,16 @@ from django.db.models.functions import Lower
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+    def build(self, email: str, password: str | None = None, **extra: Any) -> User:
+        """An unsaved user, as create_user would save it (for bulk_create by imports)."""
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
+        return user
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        user = self.build(email, password, **extra)
         user.save(using=self._db)
         return user
 
