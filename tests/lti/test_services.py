@@ -185,8 +185,14 @@ def test_dynamic_registration_with_a_bad_configuration_address(
     assert not LtiPlatform.objects.exists()
 
 
-def test_the_hourly_command_queues_the_failed_passbacks_again(capsys):
+def test_the_hourly_command_sends_the_refused_scores_again(earned, test_platform, capsys):
     from django.core.management import call_command
 
+    test_platform.score_status = 503
+    earned()
+    test_platform.score_status = 200
+    call_command("retry_lti_passbacks")
+    assert "1 grade passback(s) queued again." in capsys.readouterr().out
+    assert GradePassback.objects.get().status == "sent"
     call_command("retry_lti_passbacks")
     assert "0 grade passback(s) queued again." in capsys.readouterr().out
