@@ -3,6 +3,7 @@ platform's auth URL with state and nonce -> a signed id_token posted to /lti/lau
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -192,3 +193,33 @@ def test_tool_jwks_publishes_a_public_key_only(client):
     keys = client.get(reverse("lti:jwks")).json()["keys"]
     assert len(keys) == 1 and keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256"
     assert "d" not in keys[0] and "p" not in keys[0]
+
+
+def test_the_daily_cleanup_forgets_old_states_and_links_and_their_launch_is_refused(
+    client, launch, make_earner, version, test_platform
+):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from microcred.lti.models import LtiLogin
+
+    make_earner(email="teacher@example.org")
+    launch(custom={"mc": version.micro_credential.slug}, headers={"Sec-Fetch-Dest": "iframe"})
+    state, nonce = start_login(client, test_platform)  # a sign-in started, not finished yet
+    call_command("clean_lti", stdout=io.StringIO())
+    assert LtiLogin.objects.count() == 2 and LtiHandoff.objects.count() == 1  # still fresh
+
+    long_ago = timezone.now() - timedelta(days=2)
+    LtiLogin.objects.update(created=long_ago)
+    LtiHandoff.objects.update(expires=long_ago)
+    out = io.StringIO()
+    call_command("clean_lti", stdout=out)
+    assert out.getvalue().startswith("2 sign-in states, 1 new-tab links")
+    assert not LtiLogin.objects.exists() and not LtiHandoff.objects.exists()
+    # The platform answers the forgotten sign-in (with a token still in date): refused.
+    late = client.post(
+        reverse("lti:launch"), {"id_token": test_platform.id_token(nonce), "state": state}
+    )
+    assert late.status_code == 400 and signed_in(client) is None

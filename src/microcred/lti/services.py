@@ -33,6 +33,7 @@ from .models import (
     LtiDeepLinking,
     LtiDeployment,
     LtiHandoff,
+    LtiLogin,
     LtiPlatform,
     LtiResourceLaunch,
     LtiUserLink,
@@ -415,3 +416,17 @@ def queue_passbacks(credential: Any) -> list[GradePassback]:
 
 def may_manage_platform(user: Any, platform: LtiPlatform) -> bool:
     return bool(user.has_perm("lti.manage_platforms", platform.organization))
+
+
+def forget_expired() -> dict[str, int]:
+    """Delete what launches leave behind once it can no longer be used: sign-in states (a
+    launch naming a forgotten one is refused, as any unknown state), and one-time "open in a
+    new tab" links and deep-linking requests a day after they expired. Run it daily."""
+    from .launch import expired_logins
+
+    cutoff = timezone.now() - timedelta(days=1)
+    return {
+        "sign-in states": LtiLogin.objects.filter(expired_logins()).delete()[0],
+        "new-tab links": LtiHandoff.objects.filter(expires__lt=cutoff).delete()[0],
+        "deep-linking requests": LtiDeepLinking.objects.filter(expires__lt=cutoff).delete()[0],
+    }

@@ -308,6 +308,21 @@ AUDIT_ACTIONS = {
     "coaching.ended": "Ended coaching",
     "coaching.commented": "Commented on a shared draft",
     "coaching.comment_resolved": "Marked a coach's comment resolved",
+    "sso.idp_created": "Set up single sign-on with an identity provider",
+    "sso.idp_updated": "Changed a single sign-on identity provider",
+    "sso.signed_in": "Signed in through single sign-on (roles refreshed)",
+    "lti.platform_registered": "Registered a learning platform (LTI)",
+    "lti.platform_changed": "Changed a learning platform (LTI)",
+    "lti.account_created": "Created an account at a first launch from a learning platform",
+    "lti.account_matched": "Linked an account to a learning platform's user (same email)",
+    "lti.account_linked": "Signed in from a learning platform",
+    "lti.deep_link_answered": "Placed micro-credentials in a course (LTI deep linking)",
+    "webhook.created": "Added a webhook endpoint",
+    "webhook.updated": "Changed a webhook endpoint",
+    "webhook.deleted": "Deleted a webhook endpoint",
+    "webhook.secret_rotated": "Made a new webhook secret",
+    "webhook.test_sent": "Sent a test event to a webhook endpoint",
+    "webhook.redelivered": "Sent a webhook event again",
 }
 
 
