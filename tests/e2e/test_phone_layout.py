@@ -77,6 +77,25 @@ def test_the_school_and_district_pages_fit_a_phone(phone: Page) -> None:
     sign_out(phone)
 
 
+def test_a_districts_integration_pages_fit_a_phone(phone: Page) -> None:
+    # Single sign-on, learning platforms, webhooks and the roster import, empty and their forms.
+    sign_in_as(phone, DISTRICT_ADMIN)
+    for path in (
+        "/manage/sso/",
+        "/manage/sso/new/",
+        "/lti/platforms/",
+        "/lti/platforms/new/",
+        "/manage/webhooks/",
+        "/manage/webhooks/add/",
+        "/manage/import/",
+    ):
+        response = phone.goto(path)
+        assert response is not None and response.status == 200, path
+        expect(phone.get_by_role("heading", level=1)).to_be_visible()
+        expect_fits_360(phone)
+    sign_out(phone)
+
+
 # axe's rules about landmarks, including the best-practice ones the harness's WCAG run leaves
 # out: two regions with one name cannot be told apart in a screen reader's landmark list.
 LANDMARK_RULES = ["landmark-unique", "landmark-no-duplicate-main", "landmark-one-main", "region"]
