@@ -357,6 +357,8 @@ UPLOAD_MAX_OPEN_BYTES = int(os.environ.get("MICROCRED_UPLOAD_MAX_OPEN_GIB", "24"
 UPLOAD_ABANDONED_DAYS = int(os.environ.get("MICROCRED_UPLOAD_ABANDONED_DAYS", "7"))
 # Seconds a webhook endpoint has to answer before the attempt counts as failed (webhooks/).
 MICROCRED_WEBHOOK_TIMEOUT = float(os.environ.get("MICROCRED_WEBHOOK_TIMEOUT", "10"))
+# Days a finished webhook event and its delivery log are kept (send_webhooks forgets them).
+MICROCRED_WEBHOOK_KEEP_DAYS = int(os.environ.get("MICROCRED_WEBHOOK_KEEP_DAYS", "90"))
 # Encrypts issuers' private signing keys at rest; required in production (see keystore.py).
 MICROCRED_CREDENTIAL_KEY = os.environ.get("MICROCRED_CREDENTIAL_KEY", "")
 

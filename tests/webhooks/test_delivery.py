@@ -237,8 +237,30 @@ def test_the_sweep_command_sends_what_a_lost_task_left(receiver, lea_endpoint, o
     )
     assert receiver.requests == []
     call_command("send_webhooks")
-    assert "Made 1 delivery attempt." in capsys.readouterr().out
+    assert "Made 1 delivery attempt; forgot 0 old events." in capsys.readouterr().out
     assert receiver.accepted_ids == [str(event.id)]
+
+
+def test_finished_events_are_forgotten_after_the_keeping_days_waiting_ones_never(
+    receiver, lea_endpoint, org_tree, settings, capsys
+):
+    from microcred.webhooks.models import WebhookAttempt, WebhookEvent
+
+    settings.MICROCRED_WEBHOOK_KEEP_DAYS = 30
+    lea = [org_tree["lea1"].pk]
+    sent = events.record_event("decision.made", {"decision": {"id": 1}}, lea, source_key="a")
+    call_command("send_webhooks")
+    receiver.misbehave("500")
+    waiting = events.record_event("decision.made", {"decision": {"id": 2}}, lea, source_key="b")
+    call_command("send_webhooks")  # the receiver answers 500: it waits for its retry
+    capsys.readouterr()
+    WebhookEvent.objects.update(created=timezone.now() - timedelta(days=31))
+
+    call_command("send_webhooks")
+    assert "forgot 1 old event." in capsys.readouterr().out
+    assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [waiting.pk]
+    assert not WebhookDelivery.objects.filter(event_id=sent.pk).exists()
+    assert not WebhookAttempt.objects.filter(delivery__event_id=sent.pk).exists()
 
 
 def test_a_paused_endpoint_gets_nothing_new_and_resumes_what_waited(

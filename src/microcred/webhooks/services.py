@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -289,3 +290,20 @@ def redeliver(actor: Any, delivery: WebhookDelivery) -> WebhookDelivery:
         )
         sending.schedule_on_commit(endpoint.pk)
     return again
+
+
+def forget_old_events(now: Any = None) -> int:
+    """Delete events older than MICROCRED_WEBHOOK_KEEP_DAYS whose every delivery is finished
+    (delivered or given up), with their deliveries and attempts; returns how many events.
+    An event still waiting anywhere is kept whatever its age: deleting it would lose it."""
+    days = int(getattr(settings, "MICROCRED_WEBHOOK_KEEP_DAYS", 90))
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = WebhookEvent.objects.filter(created__lt=cutoff).exclude(
+        deliveries__status=WebhookDelivery.Status.PENDING
+    )
+    ids = list(old.values_list("pk", flat=True))
+    with transaction.atomic():
+        # Redeliveries point at their first delivery: both go with the event.
+        WebhookDelivery.objects.filter(event_id__in=ids).delete()
+        WebhookEvent.objects.filter(pk__in=ids).delete()
+    return len(ids)
