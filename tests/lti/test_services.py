@@ -196,3 +196,13 @@ def test_the_hourly_command_sends_the_refused_scores_again(earned, test_platform
     assert GradePassback.objects.get().status == "sent"
     call_command("retry_lti_passbacks")
     assert "0 grade passback(s) queued again." in capsys.readouterr().out
+
+
+def test_a_chosen_mc_is_found_by_slug_even_when_not_among_the_titles_shown(version, monkeypatch):
+    from microcred.lti import selectors
+
+    monkeypatch.setattr(selectors, "CHOICES_SHOWN", 0)  # as if 50 other titles came first
+    slug = version.micro_credential.slug
+    assert selectors.deep_link_choices() == []
+    chosen = selectors.chosen_micro_credentials([slug, "no-such-mc", slug])
+    assert [(mc.slug, title) for mc, title in chosen] == [(slug, version.title)]

@@ -10,6 +10,8 @@ from typing import Any
 import requests
 from django.db.models import Count, QuerySet
 
+from microcred.catalog import selectors as catalog
+from microcred.catalog.models import MicroCredential
 from microcred.credentials.models import IssuedCredential
 from microcred.earning.selectors import attempts_of
 from microcred.orgs import selectors as orgs
@@ -157,3 +159,25 @@ def _progress(user: User, mcs: set[Any]) -> list[Progress]:
         status = attempt.get_status_display() if attempt else "Not started"
         found.append(Progress(title, str(status), credential))
     return found
+
+
+CHOICES_SHOWN = 50
+
+
+def deep_link_choices(query: str = "") -> list[tuple[MicroCredential, str]]:
+    """Published MCs a course designer may place, by title (the first 50 matching `query`)."""
+    versions = catalog.published_versions().select_related("micro_credential")
+    if query:
+        versions = versions.filter(title__icontains=query)
+    return [(v.micro_credential, v.title) for v in versions.order_by("title")[:CHOICES_SHOWN]]
+
+
+def chosen_micro_credentials(slugs: list[str]) -> list[tuple[MicroCredential, str]]:
+    """The published MCs named by `slugs`, in the order chosen; unknown slugs are left out.
+    Looked up by slug, not among the titles shown, which a search narrowed."""
+    versions = catalog.published_versions().select_related("micro_credential")
+    found = {
+        v.micro_credential.slug: (v.micro_credential, v.title)
+        for v in versions.filter(micro_credential__slug__in=slugs)
+    }
+    return [found[slug] for slug in dict.fromkeys(slugs) if slug in found]

@@ -24,8 +24,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from microcred.catalog import selectors as catalog
-from microcred.catalog.models import MicroCredential
 from microcred.orgs.forms import show_service_errors
 from microcred.orgs.selectors import manageable_organizations
 
@@ -158,13 +156,6 @@ def continue_in_tab(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(handoff.destination)
 
 
-def _mc_choices(query: str) -> list[tuple[MicroCredential, str]]:
-    versions = catalog.published_versions().select_related("micro_credential")
-    if query:
-        versions = versions.filter(title__icontains=query)
-    return [(v.micro_credential, v.title) for v in versions.order_by("title")[:50]]
-
-
 @csrf_exempt  # shown in the LMS frame, where no CSRF cookie arrives; the token guards it
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -176,9 +167,7 @@ def deep_link(request: HttpRequest, token: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     error = ""
     if request.method == "POST":
-        slugs = request.POST.getlist("mc")
-        titles = dict((mc.slug, (mc, title)) for mc, title in _mc_choices("") if mc.slug in slugs)
-        chosen = [titles[s] for s in slugs if s in titles]
+        chosen = selectors.chosen_micro_credentials(request.POST.getlist("mc"))
         try:
             answer = services.answer_deep_linking(
                 token, chosen, request.build_absolute_uri(reverse("lti:launch"))
@@ -197,7 +186,7 @@ def deep_link(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "token": token,
         "query": query,
-        "choices": _mc_choices(query),
+        "choices": selectors.deep_link_choices(query),
         "multiple": pending.accept_multiple,
         "error": error,
         "platform": pending.platform,

@@ -65,6 +65,12 @@ def _live_values(record: RosterRecord) -> dict[str, str]:
     return values
 
 
+def exportable_rosters(user: Any) -> list[Organization]:
+    """Districts with an imported roster that `user` may import into (and so export)."""
+    districts = Organization.objects.filter(roster_records__kind=RosterRecord.Kind.ORG)
+    return [lea for lea in districts.distinct() if user.has_perm("orgs.import_people", lea)]
+
+
 def roster_rows(district: Organization) -> dict[str, list[dict[str, str]]]:
     """The rows of orgs.csv, users.csv and roles.csv, in the order they were imported."""
     rows: dict[str, list[dict[str, str]]] = {ORGS: [], USERS: [], ROLES: []}

@@ -235,11 +235,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
             "form": form,
             "columns": imports.COLUMNS,
             "roles": Role.values,
-            "rostered": [
-                lea
-                for lea in Organization.objects.filter(roster_records__kind="org").distinct()
-                if request.user.has_perm("orgs.import_people", lea)
-            ],
+            "rostered": oneroster_export.exportable_rosters(request.user),
         },
     )
 
